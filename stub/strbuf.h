@@ -1,0 +1,25 @@
+/* A growable byte buffer with a hard cap, so no reply can grow without
+ * bound whatever the input. */
+#ifndef LKSTUB_STRBUF_H
+#define LKSTUB_STRBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf;
+	size_t len, cap, max;
+	bool overflow; /* an append was refused because of max */
+};
+
+void strbuf_init(struct strbuf *sb, size_t max);
+void strbuf_free(struct strbuf *sb);
+void strbuf_reset(struct strbuf *sb);
+bool strbuf_append(struct strbuf *sb, const void *data, size_t len);
+bool strbuf_putc(struct strbuf *sb, char c);
+__attribute__((format(printf, 2, 3)))
+bool strbuf_printf(struct strbuf *sb, const char *fmt, ...);
+/* NUL-terminated view (the terminator is not counted in len). */
+const char *strbuf_cstr(struct strbuf *sb);
+
+#endif

@@ -1,0 +1,83 @@
+/* Guest physical memory: guest-physical ranges (regions) backed by a source.
+ *
+ * Every access is checked against the regions, so no address a guest or a
+ * client supplies can reach host memory outside the source. A read stops at
+ * the first byte that is not backed (a hole, or a source that failed) and
+ * says how many bytes it got; callers build partial replies from that.
+ *
+ * The source is behind an ops table so that a mapped file, a running VMM's
+ * address space or an ELF dump can all stand behind the same regions. */
+#ifndef LKSTUB_GUEST_MEM_H
+#define LKSTUB_GUEST_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_MAX_REGIONS 64
+
+struct guest_region {
+	uint64_t gpa;    /* first guest-physical address */
+	uint64_t size;   /* bytes */
+	uint64_t offset; /* where gpa lives in the source */
+};
+
+struct mem_source_ops {
+	const char *name;
+	/* Copy up to len bytes from source offset off; returns bytes copied,
+	 * short only when the source fails (file shrank, process gone). */
+	size_t (*read)(void *src, uint64_t off, void *buf, size_t len);
+	/* Aligned 8-byte load done as a single access: the guest writes
+	 * concurrently. Returns false when the source fails. */
+	bool (*read_u64)(void *src, uint64_t off, uint64_t *val);
+	/* Copy len bytes to the source; 0 on success, -1 on failure. */
+	int (*write)(void *src, uint64_t off, const void *buf, size_t len);
+	/* Non-NULL when the source has failed for good; says why. */
+	const char *(*failure)(void *src);
+	void (*close)(void *src);
+};
+
+struct guest_mem {
+	const struct mem_source_ops *ops;
+	void *src;
+	uint64_t src_size;
+	bool writable;
+	struct guest_region regions[GUEST_MAX_REGIONS]; /* sorted by gpa */
+	unsigned nr_regions;
+};
+
+/* Open a raw RAM file (QEMU memory-backend-file) as the source, mapped
+ * shared; read-only unless writable. No regions yet. */
+int guest_mem_open_file(struct guest_mem *m, const char *path, bool writable,
+			char *err);
+/* Use a caller-owned buffer as the source (tests, data already in memory). */
+int guest_mem_open_buffer(struct guest_mem *m, void *buf, size_t size,
+			  bool writable, char *err);
+void guest_mem_close(struct guest_mem *m);
+
+/* Add one region; refuses overlaps and ranges beyond the source. */
+int guest_mem_add_region(struct guest_mem *m, uint64_t gpa, uint64_t size,
+			 uint64_t offset, char *err);
+void guest_mem_clear_regions(struct guest_mem *m);
+
+/* The region holding gpa, or NULL. */
+const struct guest_region *guest_mem_find(const struct guest_mem *m,
+					  uint64_t gpa);
+/* Bytes from gpa to the end of its region; 0 when gpa is in no region. */
+uint64_t guest_mem_avail(const struct guest_mem *m, uint64_t gpa);
+/* Largest gpa+1 of any region. */
+uint64_t guest_mem_end(const struct guest_mem *m);
+
+/* Read across regions; returns the bytes read before the first hole. */
+size_t guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
+		      size_t len);
+/* One aligned 8-byte load (page-table entries, scalars). */
+bool guest_mem_read_u64(const struct guest_mem *m, uint64_t gpa,
+			uint64_t *val);
+/* Write all of buf or nothing (checked before the first byte is written). */
+int guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf,
+		    size_t len, char *err);
+/* Why the source stopped working, or NULL while it is healthy. */
+const char *guest_mem_failure(const struct guest_mem *m);
+
+#endif

@@ -1,0 +1,195 @@
+/* Guest RAM in a file (QEMU memory-backend-file): mapped shared, so reads
+ * see the running guest's writes without a syscall.
+ *
+ * When the VM exits, QEMU may truncate or remove the file; touching the
+ * mapping past the new end raises SIGBUS. Each copy runs under a guard: a
+ * SIGBUS inside it jumps back, the source is marked failed, and the read
+ * comes back short instead of killing lkstub. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "translate/err.h"
+#include "translate/guest_mem.h"
+
+struct mem_file {
+	int fd;
+	uint8_t *map;
+	size_t size;
+	char path[4096];
+	char failure[ERR_LEN * 2];
+};
+
+static __thread sigjmp_buf *fault_jmp;
+
+static void sigbus_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (fault_jmp)
+		siglongjmp(*fault_jmp, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_sigbus_handler(void)
+{
+	static bool installed;
+	if (installed)
+		return;
+	struct sigaction sa = { 0 };
+	sa.sa_sigaction = sigbus_handler;
+	/* NODEFER: we leave the handler by siglongjmp without restoring the
+	 * mask (sigsetjmp(.., 0) is cheap: no syscall per read). */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	installed = true;
+}
+
+static void mark_failed(struct mem_file *f)
+{
+	struct stat st;
+	if (fstat(f->fd, &st) == 0 && (size_t)st.st_size < f->size)
+		snprintf(f->failure, sizeof(f->failure),
+			 "guest RAM file %.200s shrank from %zu to %lld bytes "
+			 "(the VM has exited?)", f->path, f->size,
+			 (long long)st.st_size);
+	else
+		snprintf(f->failure, sizeof(f->failure),
+			 "guest RAM file %.200s can no longer be read (SIGBUS)",
+			 f->path);
+	fprintf(stderr, "lkstub: %s\n", f->failure);
+}
+
+/* Copy with the scalar sizes as single loads: the guest writes
+ * concurrently and gdb reads a variable with one m packet of its size. */
+static void copy_in(void *dst, const uint8_t *src, size_t len)
+{
+	uintptr_t a = (uintptr_t)src;
+	if (len == 8 && !(a & 7))
+		*(uint64_t *)dst = *(const volatile uint64_t *)src;
+	else if (len == 4 && !(a & 3))
+		*(uint32_t *)dst = *(const volatile uint32_t *)src;
+	else if (len == 2 && !(a & 1))
+		*(uint16_t *)dst = *(const volatile uint16_t *)src;
+	else
+		memcpy(dst, src, len);
+}
+
+static size_t mem_file_read(void *src, uint64_t off, void *buf, size_t len)
+{
+	struct mem_file *f = src;
+	if (f->failure[0] || off > f->size || len > f->size - off)
+		return 0;
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 0)) {
+		fault_jmp = NULL;
+		mark_failed(f);
+		return 0;
+	}
+	fault_jmp = &jb;
+	copy_in(buf, f->map + off, len);
+	fault_jmp = NULL;
+	return len;
+}
+
+static bool mem_file_read_u64(void *src, uint64_t off, uint64_t *val)
+{
+	uint64_t v;
+	if (mem_file_read(src, off, &v, 8) != 8)
+		return false;
+	*val = v;
+	return true;
+}
+
+static int mem_file_write(void *src, uint64_t off, const void *buf,
+			  size_t len)
+{
+	struct mem_file *f = src;
+	if (f->failure[0] || off > f->size || len > f->size - off)
+		return -1;
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 0)) {
+		fault_jmp = NULL;
+		mark_failed(f);
+		return -1;
+	}
+	fault_jmp = &jb;
+	memcpy(f->map + off, buf, len);
+	fault_jmp = NULL;
+	return 0;
+}
+
+static const char *mem_file_failure(void *src)
+{
+	struct mem_file *f = src;
+	return f->failure[0] ? f->failure : NULL;
+}
+
+static void mem_file_close(void *src)
+{
+	struct mem_file *f = src;
+	munmap(f->map, f->size);
+	close(f->fd);
+	free(f);
+}
+
+static const struct mem_source_ops mem_file_ops = {
+	.name = "RAM file",
+	.read = mem_file_read,
+	.read_u64 = mem_file_read_u64,
+	.write = mem_file_write,
+	.failure = mem_file_failure,
+	.close = mem_file_close,
+};
+
+int guest_mem_open_file(struct guest_mem *m, const char *path, bool writable,
+			char *err)
+{
+	memset(m, 0, sizeof(*m));
+	int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return set_err(err, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return set_err(err, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0) {
+		close(fd);
+		return set_err(err, "%s: not a regular non-empty file", path);
+	}
+	size_t size = (size_t)st.st_size;
+	void *map = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0),
+			 MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		int e = errno;
+		close(fd);
+		return set_err(err, "%s: mmap: %s", path, strerror(e));
+	}
+	struct mem_file *f = calloc(1, sizeof(*f));
+	if (!f) {
+		munmap(map, size);
+		close(fd);
+		return set_err(err, "out of memory");
+	}
+	f->fd = fd;
+	f->map = map;
+	f->size = size;
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	install_sigbus_handler();
+	m->ops = &mem_file_ops;
+	m->src = f;
+	m->src_size = size;
+	m->writable = writable;
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* Kernel virtual address space of a guest: the three ways a kernel VA maps
+ * to guest-physical memory (kernel image, direct map, page-table walk), and
+ * the per-architecture walker behind a small ops table. */
+#ifndef LKSTUB_PAGING_H
+#define LKSTUB_PAGING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "translate/guest_mem.h"
+
+#define PT_MAX_LEVELS 6
+
+struct kernel_as;
+
+/* One step of a walk, kept so `monitor translate` can show it. */
+struct pt_step {
+	unsigned level;    /* architecture's level number (x86: 5..1) */
+	uint64_t table_pa; /* table base */
+	unsigned index;
+	uint64_t entry_pa;
+	uint64_t entry;
+	bool read_ok;      /* false: the entry's address is not guest RAM */
+};
+
+enum pt_result {
+	PT_OK,
+	PT_NOT_CANONICAL, /* address outside the architecture's VA space */
+	PT_NOT_PRESENT,   /* an entry on the way is not valid */
+	PT_BAD_ENTRY,     /* entry reserved / malformed / unreadable table */
+};
+
+struct pt_walk {
+	unsigned nr;
+	struct pt_step step[PT_MAX_LEVELS];
+	enum pt_result result;
+	uint64_t pa;        /* on PT_OK: the physical address of va */
+	uint64_t page_size; /* on PT_OK: size of the leaf (4K, 2M, 1G, ...) */
+};
+
+struct arch_ops {
+	const char *name;      /* "x86_64" */
+	uint16_t elf_machine;  /* EM_X86_64 */
+	/* Walk as->root_pa for va; always fills walk, returns walk->result. */
+	enum pt_result (*walk)(const struct kernel_as *as, uint64_t va,
+			       struct pt_walk *walk);
+	/* Name of a level for messages ("PML5", "PGD", "L0", ...). */
+	const char *(*level_name)(const struct kernel_as *as, unsigned level);
+};
+
+extern const struct arch_ops arch_x86_64;
+
+/* What is known of a running kernel's address space. */
+struct kernel_as {
+	const struct guest_mem *mem;
+	const struct arch_ops *arch;
+	uint64_t root_pa;        /* kernel top-level page table (physical) */
+	unsigned levels;         /* x86_64: 4 or 5 */
+	/* Kernel image: pa = va - image_pa_delta for va in [start, end). */
+	uint64_t image_start, image_end;
+	uint64_t image_pa_delta;
+	/* Direct map: pa = va - page_offset + direct_pa_base for va below
+	 * page_offset + direct_size (the end of guest RAM). */
+	uint64_t page_offset;
+	uint64_t direct_pa_base;
+	uint64_t direct_size;
+};
+
+enum kva_how { KVA_IMAGE, KVA_DIRECT, KVA_WALK };
+
+struct kva_xlat {
+	uint64_t pa;
+	uint64_t span;    /* bytes from va that map contiguously from pa */
+	enum kva_how how;
+};
+
+const char *kva_how_name(enum kva_how how);
+
+/* Translate one kernel VA. Fills walk (if non-NULL) when a walk was done. */
+enum pt_result kva_translate(const struct kernel_as *as, uint64_t va,
+			     struct kva_xlat *x, struct pt_walk *walk);
+/* Walk the page tables even where a formula applies (for diagnostics). */
+enum pt_result kva_walk(const struct kernel_as *as, uint64_t va,
+			struct pt_walk *walk);
+
+/* Read len bytes at va; returns the bytes read before the first hole.
+ * Translates once per page and reads physically contiguous runs whole,
+ * never across a region boundary. */
+size_t kva_read(const struct kernel_as *as, uint64_t va, void *buf,
+		size_t len);
+bool kva_read_u64(const struct kernel_as *as, uint64_t va, uint64_t *val);
+/* Write all of buf or nothing: every page is translated before the first
+ * byte is written. */
+int kva_write(const struct kernel_as *as, uint64_t va, const void *buf,
+	      size_t len, char *err);
+
+#endif
