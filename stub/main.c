@@ -1,0 +1,126 @@
+/* lkstub: find the guest kernel, print what was found, serve gdb. */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stub/kernel_target.h"
+#include "stub/options.h"
+#include "stub/server.h"
+#include "translate/err.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int add_regions(struct guest_mem *m, const struct options *o,
+		       char *err)
+{
+	uint64_t next = 0;
+	for (unsigned i = 0; i < o->nr_regions; i++) {
+		const struct guest_region *r = &o->regions[i];
+		uint64_t off = r->offset == LAYOUT_OFFSET_NEXT ? next
+							       : r->offset;
+		if (guest_mem_add_region(m, r->gpa, r->size, off, err))
+			return -1;
+		next = off + r->size;
+	}
+	return 0;
+}
+
+/* Find the kernel, waiting for it under --wait. */
+static int locate(struct kernel_target *kt, const struct options *o,
+		  char *err)
+{
+	double deadline = now_ms() + o->wait_seconds * 1e3;
+	bool said = false;
+	for (;;) {
+		if (!kernel_locate(kt->mem, kt->vm, o->layout, &o->discover,
+				   &kt->ki, &kt->where, err))
+			return 0;
+		if (!o->wait || (o->wait_seconds && now_ms() >= deadline))
+			return -1;
+		if (!said)
+			fprintf(stderr, "lkstub: waiting for the kernel (%s)\n",
+				err);
+		said = true;
+		if (guest_mem_failure(kt->mem))
+			return set_err(err, "%s", guest_mem_failure(kt->mem));
+		sleep(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char err[ERR_LEN];
+	if (options_parse(&o, argc, argv, err)) {
+		fprintf(stderr, "lkstub: %s\n%s", err, options_usage);
+		return 2;
+	}
+	if (o.help) {
+		fputs(options_usage, stdout);
+		return 0;
+	}
+	if (o.version) {
+		puts("lkstub 0.1.0");
+		return 0;
+	}
+
+	double t0 = now_ms();
+	static struct vmlinux vm;
+	static struct guest_mem mem;
+	static struct kernel_target kt;
+	if (vmlinux_open(&vm, o.vmlinux, err)) {
+		fprintf(stderr, "lkstub: %s\n", err);
+		return 1;
+	}
+	if (!kernel_arch_for(vm.machine)) {
+		fprintf(stderr, "lkstub: %s: ELF machine %u is not supported\n",
+			o.vmlinux, vm.machine);
+		return 1;
+	}
+	if (guest_mem_open_file(&mem, o.memory, o.write, err) ||
+	    (o.layout == LAYOUT_EXPLICIT && add_regions(&mem, &o, err))) {
+		fprintf(stderr, "lkstub: %s\n", err);
+		return 1;
+	}
+	kt.mem = &mem;
+	kt.vm = &vm;
+	kt.gdb_arch = &gdb_arch_x86_64;
+	if (locate(&kt, &o, err)) {
+		fprintf(stderr, "lkstub: %s\n", err);
+		return 1;
+	}
+	kernel_target_refresh_cpus(&kt);
+
+	struct target target = { &kernel_target_ops, &kt };
+	struct server *srv = server_open(o.listen, &target, err);
+	if (!srv) {
+		fprintf(stderr, "lkstub: %s\n", err);
+		return 1;
+	}
+	snprintf(kt.listen, sizeof(kt.listen), "%s", server_address(srv));
+
+	struct strbuf sb;
+	strbuf_init(&sb, 1 << 20);
+	kernel_target_summary(&kt, &sb);
+	strbuf_printf(&sb, "  ready in      %.0f ms\n", now_ms() - t0);
+	strbuf_printf(&sb, "gdb command: ");
+	kernel_target_gdb_command(&kt, &sb);
+	strbuf_putc(&sb, '\n');
+	fputs(strbuf_cstr(&sb), stderr);
+	fflush(stderr);
+	strbuf_free(&sb);
+
+	int rc = server_run(srv);
+	server_close(srv);
+	guest_mem_close(&mem);
+	vmlinux_close(&vm);
+	return rc ? 1 : 0;
+}

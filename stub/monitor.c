@@ -1,0 +1,220 @@
+/* `monitor` commands of the kernel target: a table of name, help, handler. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stub/kernel_target.h"
+
+#define VERSION_TEXT "lkstub 0.1.0 (live guest kernel RAM)"
+
+typedef int (*monitor_fn)(struct kernel_target *kt, const char *arg,
+			  struct strbuf *out);
+
+struct monitor_cmd {
+	const char *name;
+	const char *args;
+	const char *help;
+	monitor_fn fn;
+};
+
+static int mon_help(struct kernel_target *kt, const char *arg,
+		    struct strbuf *out);
+
+static int mon_info(struct kernel_target *kt, const char *arg,
+		    struct strbuf *out)
+{
+	(void)arg;
+	kernel_target_summary(kt, out);
+	strbuf_printf(out, "gdb command: ");
+	kernel_target_gdb_command(kt, out);
+	strbuf_putc(out, '\n');
+	return 0;
+}
+
+/* The kernel's gdb scripts take a non-empty answer as "the stub knows the
+ * current CPU is the thread number - 1". */
+static int mon_info_version(struct kernel_target *kt, const char *arg,
+			    struct strbuf *out)
+{
+	(void)kt;
+	(void)arg;
+	strbuf_printf(out, "%s\n", VERSION_TEXT);
+	return 0;
+}
+
+static int mon_kaslr(struct kernel_target *kt, const char *arg,
+		     struct strbuf *out)
+{
+	(void)arg;
+	strbuf_printf(out, "KASLR offset %#llx, phys_base %#llx, page_offset "
+		      "%#llx\n", (unsigned long long)kt->ki.kaslr_offset,
+		      (unsigned long long)kt->ki.phys_base,
+		      (unsigned long long)kt->ki.as.page_offset);
+	return 0;
+}
+
+static const char *pt_result_text(enum pt_result r)
+{
+	switch (r) {
+	case PT_OK: return "mapped";
+	case PT_NOT_CANONICAL: return "not a canonical address";
+	case PT_NOT_PRESENT: return "not present";
+	case PT_BAD_ENTRY: return "bad entry (reserved bits, or table outside guest RAM)";
+	}
+	return "?";
+}
+
+static void show_walk(const struct kernel_target *kt, uint64_t va,
+		      struct strbuf *out)
+{
+	struct pt_walk w;
+	enum pt_result r = kva_walk(&kt->ki.as, va, &w);
+	strbuf_printf(out, "  page-table walk from root PA %#llx (%u-level):\n",
+		      (unsigned long long)kt->ki.as.root_pa,
+		      kt->ki.as.levels);
+	for (unsigned i = 0; i < w.nr; i++) {
+		const struct pt_step *s = &w.step[i];
+		strbuf_printf(out, "    %-9s table %#llx [%3u] entry at %#llx",
+			      kt->ki.as.arch->level_name(&kt->ki.as, s->level),
+			      (unsigned long long)s->table_pa, s->index,
+			      (unsigned long long)s->entry_pa);
+		if (s->read_ok)
+			strbuf_printf(out, " = %#018llx\n",
+				      (unsigned long long)s->entry);
+		else
+			strbuf_printf(out, " (not guest RAM)\n");
+	}
+	if (r == PT_OK)
+		strbuf_printf(out, "    => PA %#llx (%llu KiB page)\n",
+			      (unsigned long long)w.pa,
+			      (unsigned long long)(w.page_size >> 10));
+	else
+		strbuf_printf(out, "    => %s\n", pt_result_text(r));
+}
+
+static int parse_addr(const struct kernel_target *kt, const char *arg,
+		      uint64_t *va, struct strbuf *out)
+{
+	while (isspace((unsigned char)*arg))
+		arg++;
+	if (!*arg) {
+		strbuf_printf(out, "usage: monitor translate ADDR|SYMBOL\n");
+		return -1;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 0);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (!errno && end != arg && !*end && *arg != '-') {
+		*va = v;
+		return 0;
+	}
+	uint64_t link;
+	char name[128];
+	size_t n = strcspn(arg, " \t");
+	if (n < sizeof(name)) {
+		memcpy(name, arg, n);
+		name[n] = '\0';
+		if (vmlinux_sym(kt->vm, name, &link)) {
+			*va = link + kt->ki.kaslr_offset;
+			return 0;
+		}
+	}
+	strbuf_printf(out, "translate: '%s' is neither a number nor a "
+		      "symbol of the vmlinux\n", arg);
+	return -1;
+}
+
+static int mon_translate(struct kernel_target *kt, const char *arg,
+			 struct strbuf *out)
+{
+	uint64_t va;
+	if (parse_addr(kt, arg, &va, out))
+		return -1;
+	struct kva_xlat x;
+	struct pt_walk w;
+	enum pt_result r = kva_translate(&kt->ki.as, va, &x, &w);
+	strbuf_printf(out, "VA %#llx", (unsigned long long)va);
+	const struct sym *s =
+		symtab_by_addr(&kt->vm->syms, va - kt->ki.kaslr_offset);
+	if (r == PT_OK && x.how == KVA_IMAGE && s)
+		strbuf_printf(out, " (%s+%#llx)", s->name,
+			      (unsigned long long)(va - kt->ki.kaslr_offset -
+						   s->addr));
+	strbuf_putc(out, '\n');
+	if (r == PT_OK && x.how != KVA_WALK)
+		strbuf_printf(out, "  %s: PA %#llx\n", kva_how_name(x.how),
+			      (unsigned long long)x.pa);
+	show_walk(kt, va, out);
+	if (r == PT_OK) {
+		const struct guest_region *g = guest_mem_find(kt->mem, x.pa);
+		if (g)
+			strbuf_printf(out, "  PA %#llx is %s offset %#llx\n",
+				      (unsigned long long)x.pa,
+				      kt->mem->ops->name,
+				      (unsigned long long)(g->offset + x.pa -
+							   g->gpa));
+		else
+			strbuf_printf(out, "  PA %#llx is not guest RAM\n",
+				      (unsigned long long)x.pa);
+	}
+	return 0;
+}
+
+static const struct monitor_cmd monitor_cmds[] = {
+	{ "help", "", "this list", mon_help },
+	{ "info version", "", "lkstub's version", mon_info_version },
+	{ "info", "", "what lkstub found: kernel, offsets, layout, CPUs",
+	  mon_info },
+	{ "kaslr", "", "the KASLR offset, phys_base and page_offset",
+	  mon_kaslr },
+	{ "translate", " ADDR|SYMBOL",
+	  "how a kernel address maps to guest RAM, step by step", mon_translate },
+};
+
+#define NR_MONITOR_CMDS (sizeof(monitor_cmds) / sizeof(monitor_cmds[0]))
+
+static int mon_help(struct kernel_target *kt, const char *arg,
+		    struct strbuf *out)
+{
+	(void)kt;
+	(void)arg;
+	strbuf_printf(out, "lkstub monitor commands:\n");
+	for (size_t i = 0; i < NR_MONITOR_CMDS; i++) {
+		char usage[64];
+		snprintf(usage, sizeof(usage), "%s%s", monitor_cmds[i].name,
+			 monitor_cmds[i].args);
+		strbuf_printf(out, "  monitor %-24s %s\n", usage,
+			      monitor_cmds[i].help);
+	}
+	return 0;
+}
+
+/* The longest command name that is a whole-word prefix of cmd. */
+int kernel_target_monitor(void *t, const char *cmd, struct strbuf *out)
+{
+	while (isspace((unsigned char)*cmd))
+		cmd++;
+	if (!*cmd)
+		cmd = "help";
+	const struct monitor_cmd *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < NR_MONITOR_CMDS; i++) {
+		size_t n = strlen(monitor_cmds[i].name);
+		if (!strncmp(cmd, monitor_cmds[i].name, n) &&
+		    (cmd[n] == '\0' || isspace((unsigned char)cmd[n])) &&
+		    n > best_len) {
+			best = &monitor_cmds[i];
+			best_len = n;
+		}
+	}
+	if (!best) {
+		strbuf_printf(out, "unknown monitor command '%s'; try "
+			      "'monitor help'\n", cmd);
+		return -1;
+	}
+	return best->fn(t, cmd + best_len, out);
+}

@@ -1,0 +1,30 @@
+/* lkstub's command line. */
+#ifndef LKSTUB_OPTIONS_H
+#define LKSTUB_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "symbols/kernel.h"
+#include "translate/layout.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:1234"
+
+struct options {
+	const char *memory;
+	const char *vmlinux;
+	const char *listen;
+	enum layout_kind layout;
+	struct guest_region regions[GUEST_MAX_REGIONS];
+	unsigned nr_regions;
+	bool write;
+	struct discover_opts discover;
+	bool wait;
+	unsigned wait_seconds; /* 0: wait for ever */
+	bool help, version;
+};
+
+/* Parse argv; -1 with a message naming the argument (exit status 2). */
+int options_parse(struct options *o, int argc, char **argv, char *err);
+extern const char options_usage[];
+
+#endif

@@ -1,0 +1,73 @@
+/* Finding the running kernel in guest RAM with its vmlinux, and what is
+ * then known of it. The architecture-specific steps sit behind
+ * struct kernel_arch; discover.c holds the generic search. */
+#ifndef LKSTUB_KERNEL_H
+#define LKSTUB_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "symbols/vmcoreinfo.h"
+#include "symbols/vmlinux.h"
+#include "translate/guest_mem.h"
+#include "translate/paging.h"
+
+enum discover_how { DISCOVER_AUTO, DISCOVER_VMCOREINFO, DISCOVER_BANNER };
+
+struct discover_opts {
+	enum discover_how how;
+	bool have_kaslr_offset, have_phys_base;
+	uint64_t kaslr_offset;
+	uint64_t phys_base;
+};
+
+struct kernel_arch;
+
+struct kernel_info {
+	const struct kernel_arch *arch;
+	char release[65];
+	char method[96];          /* how the kernel was found, for the user */
+	uint64_t vmcoreinfo_pa;   /* UINT64_MAX when not used */
+	uint64_t kaslr_offset;    /* runtime VA - link VA of the image */
+	uint64_t phys_base;       /* arch meaning (x86_64: phys_base) */
+	struct kernel_as as;
+};
+
+struct kernel_arch {
+	const char *name;
+	uint16_t elf_machine;
+	const struct arch_ops *paging;
+	uint64_t image_align; /* physical alignment of the kernel image */
+	/* From a vmcoreinfo whose build-id and _stext already matched. */
+	int (*from_vmcoreinfo)(struct kernel_info *ki,
+			       const struct vmcoreinfo *vi,
+			       const struct vmlinux *vm,
+			       const struct guest_mem *m, char *err);
+	/* From the physical address of _text, found by the banner. */
+	int (*from_image)(struct kernel_info *ki, uint64_t text_pa,
+			  const struct vmlinux *vm, const struct guest_mem *m,
+			  char *err);
+	/* From a KASLR offset and phys_base the user gave. */
+	int (*from_offsets)(struct kernel_info *ki, const struct vmlinux *vm,
+			    const struct guest_mem *m, char *err);
+	/* RAM below 4 GiB according to the kernel's memory map, to tell
+	 * QEMU machine layouts apart; NULL where it does not apply. */
+	int (*ram_below_4g)(const struct kernel_info *ki,
+			    const struct vmlinux *vm, uint64_t *bytes,
+			    char *err);
+};
+
+extern const struct kernel_arch kernel_x86_64;
+
+const struct kernel_arch *kernel_arch_for(uint16_t elf_machine);
+
+/* Find the kernel of vm in m. On failure err says what was seen. */
+int kernel_discover(struct kernel_info *ki, const struct guest_mem *m,
+		    const struct vmlinux *vm, const struct discover_opts *o,
+		    char *err);
+
+/* Read a variable of the kernel image by link-time symbol name. */
+bool kernel_read_sym(const struct kernel_info *ki, const struct vmlinux *vm,
+		     const char *name, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,165 @@
+/* x86_64 kernels: where the image, the direct map and the top-level page
+ * table are, from vmcoreinfo, from the image found by its banner, or from
+ * offsets the user gave. */
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "symbols/kernel.h"
+#include "translate/err.h"
+
+#define START_KERNEL_MAP   0xffffffff80000000ULL
+#define KERNEL_IMAGE_SIZE  (1ULL << 30) /* with KASLR */
+#define PAGE_OFFSET_L4     0xffff888000000000ULL
+#define PAGE_OFFSET_L5     0xff11000000000000ULL
+#define E820_TYPE_RAM      1
+#define E820_MAX_ENTRIES   (128 + 3 * 1024) /* NODES_SHIFT <= 10 */
+#define FOUR_GIB           (1ULL << 32)
+
+/* With kaslr_offset, phys_base and levels set: everything else. */
+static int x86_finish(struct kernel_info *ki, const struct vmlinux *vm,
+		      const struct guest_mem *m, char *err)
+{
+	struct kernel_as *as = &ki->as;
+	uint64_t text, end, pgt;
+	if (!vmlinux_sym(vm, "_text", &text) || !vmlinux_sym(vm, "_end", &end) ||
+	    !vmlinux_sym(vm, "init_top_pgt", &pgt))
+		return set_err(err, "vmlinux lacks _text/_end/init_top_pgt");
+	as->mem = m;
+	as->arch = &arch_x86_64;
+	as->image_start = text + ki->kaslr_offset;
+	as->image_end = end + ki->kaslr_offset;
+	/* pa = va - __START_KERNEL_map + phys_base */
+	as->image_pa_delta = START_KERNEL_MAP - ki->phys_base;
+	as->root_pa = pgt + ki->kaslr_offset - as->image_pa_delta;
+	if (as->image_start < START_KERNEL_MAP || as->image_end < as->image_start)
+		return set_err(err, "KASLR offset %#llx puts the image outside "
+			       "the kernel map",
+			       (unsigned long long)ki->kaslr_offset);
+	if (!as->levels) {
+		uint32_t l5 = 0;
+		if (vmlinux_sym(vm, "__pgtable_l5_enabled", &pgt) &&
+		    !kernel_read_sym(ki, vm, "__pgtable_l5_enabled", &l5, 4))
+			return set_err(err, "cannot read __pgtable_l5_enabled");
+		as->levels = l5 ? 5 : 4;
+	}
+	as->page_offset = as->levels == 5 ? PAGE_OFFSET_L5 : PAGE_OFFSET_L4;
+	uint64_t pob;
+	if (vmlinux_sym(vm, "page_offset_base", &pob)) {
+		if (!kernel_read_sym(ki, vm, "page_offset_base", &pob, 8))
+			return set_err(err, "cannot read page_offset_base");
+		/* KASLR keeps it 1 GiB aligned in the kernel half. */
+		uint64_t lowest = as->levels == 5 ? 0xff00000000000000ULL
+						  : 0xffff800000000000ULL;
+		if (pob < lowest || (pob & ((1ULL << 30) - 1)))
+			return set_err(err, "page_offset_base reads %#llx: "
+				       "not a direct-map base",
+				       (unsigned long long)pob);
+		as->page_offset = pob;
+	}
+	as->direct_pa_base = 0;
+	as->direct_size = guest_mem_end(m);
+	return 0;
+}
+
+static int from_vmcoreinfo_x86_64(struct kernel_info *ki,
+				  const struct vmcoreinfo *vi,
+				  const struct vmlinux *vm,
+				  const struct guest_mem *m, char *err)
+{
+	int64_t phys_base, l5 = 0;
+	if (!vmcoreinfo_hex(vi, "KERNELOFFSET", &ki->kaslr_offset) ||
+	    !vmcoreinfo_number(vi, "phys_base", &phys_base))
+		return set_err(err, "vmcoreinfo lacks KERNELOFFSET/phys_base");
+	ki->phys_base = (uint64_t)phys_base;
+	if (vmcoreinfo_number(vi, "pgtable_l5_enabled", &l5))
+		ki->as.levels = l5 ? 5 : 4;
+	return x86_finish(ki, vm, m, err);
+}
+
+static int from_image_x86_64(struct kernel_info *ki, uint64_t text_pa,
+			     const struct vmlinux *vm,
+			     const struct guest_mem *m, char *err)
+{
+	uint64_t text, pgt, l5sym;
+	if (!vmlinux_sym(vm, "_text", &text) ||
+	    !vmlinux_sym(vm, "init_top_pgt", &pgt))
+		return set_err(err, "vmlinux lacks _text/init_top_pgt");
+	/* Offsets inside the image do not move: the page table root and the
+	 * 5-level flag are found relative to _text's physical address. */
+	struct kernel_as *as = &ki->as;
+	as->mem = m;
+	as->arch = &arch_x86_64;
+	as->root_pa = text_pa + (pgt - text);
+	uint32_t l5 = 0;
+	if (vmlinux_sym(vm, "__pgtable_l5_enabled", &l5sym) &&
+	    guest_mem_read(m, text_pa + (l5sym - text), &l5, 4) != 4)
+		return set_err(err, "cannot read __pgtable_l5_enabled");
+	as->levels = l5 ? 5 : 4;
+	/* The virtual offset: which 2 MiB step of the KASLR window maps
+	 * _text to text_pa in the kernel's own page tables. */
+	uint64_t align = kernel_x86_64.image_align;
+	for (uint64_t off = 0; text + off < START_KERNEL_MAP + KERNEL_IMAGE_SIZE;
+	     off += align) {
+		struct pt_walk w;
+		if (kva_walk(as, text + off, &w) == PT_OK && w.pa == text_pa) {
+			ki->kaslr_offset = off;
+			ki->phys_base = text_pa - (text + off - START_KERNEL_MAP);
+			return x86_finish(ki, vm, m, err);
+		}
+	}
+	return set_err(err, "no KASLR offset maps _text to PA %#llx",
+		       (unsigned long long)text_pa);
+}
+
+static int from_offsets_x86_64(struct kernel_info *ki,
+			       const struct vmlinux *vm,
+			       const struct guest_mem *m, char *err)
+{
+	ki->as.levels = 0;
+	return x86_finish(ki, vm, m, err);
+}
+
+/* e820_table_firmware is what QEMU's firmware reported; its RAM above
+ * 4 GiB tells how much of the file lies below 4 GiB. */
+static int ram_below_4g_x86_64(const struct kernel_info *ki,
+			       const struct vmlinux *vm, uint64_t *bytes,
+			       char *err)
+{
+	uint64_t table;
+	uint32_t nr;
+	if (!kernel_read_sym(ki, vm, "e820_table_firmware", &table, 8) &&
+	    !kernel_read_sym(ki, vm, "e820_table", &table, 8))
+		return set_err(err, "cannot read e820_table");
+	if (kva_read(&ki->as, table, &nr, 4) != 4 || nr > E820_MAX_ENTRIES)
+		return set_err(err, "e820 table unreadable or too long");
+	uint64_t high_end = FOUR_GIB;
+	for (uint32_t i = 0; i < nr; i++) {
+		struct __attribute__((packed)) {
+			uint64_t addr, size;
+			uint32_t type;
+		} e;
+		if (kva_read(&ki->as, table + 4 + 20ULL * i, &e, 20) != 20)
+			return set_err(err, "e820 entry %u unreadable", i);
+		if (e.type == E820_TYPE_RAM && e.addr >= FOUR_GIB &&
+		    e.addr + e.size > high_end)
+			high_end = e.addr + e.size;
+	}
+	uint64_t high = high_end - FOUR_GIB;
+	if (high > ki->as.mem->src_size)
+		return set_err(err, "e820 has more RAM above 4 GiB than the "
+			       "file holds");
+	*bytes = ki->as.mem->src_size - high;
+	return 0;
+}
+
+const struct kernel_arch kernel_x86_64 = {
+	.name = "x86_64",
+	.elf_machine = EM_X86_64,
+	.paging = &arch_x86_64,
+	.image_align = 2ULL << 20, /* CONFIG_PHYSICAL_ALIGN */
+	.from_vmcoreinfo = from_vmcoreinfo_x86_64,
+	.from_image = from_image_x86_64,
+	.from_offsets = from_offsets_x86_64,
+	.ram_below_4g = ram_below_4g_x86_64,
+};

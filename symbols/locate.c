@@ -1,0 +1,95 @@
+#include "symbols/locate.h"
+
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "translate/err.h"
+
+/* The layouts a RAM file of this size and architecture can have. */
+static unsigned auto_candidates(const struct guest_mem *m, uint16_t machine,
+				enum layout_kind *out)
+{
+	if (machine == EM_AARCH64) {
+		out[0] = LAYOUT_VIRT;
+		return 1;
+	}
+	uint64_t size = m->src_size;
+	if (layout_lowmem(LAYOUT_Q35, size) == size &&
+	    layout_lowmem(LAYOUT_PC, size) == size) {
+		out[0] = LAYOUT_FLAT;
+		return 1;
+	}
+	out[0] = LAYOUT_Q35;
+	out[1] = LAYOUT_PC;
+	return 2;
+}
+
+int kernel_locate(struct guest_mem *m, const struct vmlinux *vm,
+		  enum layout_kind requested, const struct discover_opts *o,
+		  struct kernel_info *ki, struct locate_result *res,
+		  char *err)
+{
+	res->layout = requested;
+	if (requested == LAYOUT_EXPLICIT) {
+		snprintf(res->layout_why, sizeof(res->layout_why),
+			 "regions given with --region");
+		return kernel_discover(ki, m, vm, o, err);
+	}
+	if (requested != LAYOUT_AUTO) {
+		snprintf(res->layout_why, sizeof(res->layout_why),
+			 "given with --layout");
+		if (layout_apply(m, requested, err))
+			return -1;
+		return kernel_discover(ki, m, vm, o, err);
+	}
+
+	enum layout_kind cand[4];
+	unsigned n = auto_candidates(m, vm->machine, cand);
+	if (n == 1) {
+		snprintf(res->layout_why, sizeof(res->layout_why),
+			 "%s: the only layout for %llu MiB of %s RAM",
+			 layout_name(cand[0]),
+			 (unsigned long long)(m->src_size >> 20),
+			 vm->machine == EM_AARCH64 ? "aarch64" : "x86");
+		res->layout = cand[0];
+		if (layout_apply(m, cand[0], err))
+			return -1;
+		return kernel_discover(ki, m, vm, o, err);
+	}
+	/* Several machine types split this size differently: find the
+	 * kernel under each and keep the one its e820 map agrees with. */
+	char why[ERR_LEN] = "";
+	int first_found = -1;
+	for (unsigned i = 0; i < n; i++) {
+		if (layout_apply(m, cand[i], err))
+			return -1;
+		if (kernel_discover(ki, m, vm, o, why))
+			continue;
+		if (first_found < 0)
+			first_found = (int)i;
+		uint64_t low;
+		char e820_err[ERR_LEN];
+		if (ki->arch->ram_below_4g &&
+		    !ki->arch->ram_below_4g(ki, vm, &low, e820_err) &&
+		    low == layout_lowmem(cand[i], m->src_size)) {
+			res->layout = cand[i];
+			snprintf(res->layout_why, sizeof(res->layout_why),
+				 "%s: the kernel's e820 map puts %llu MiB "
+				 "below 4 GiB", layout_name(cand[i]),
+				 (unsigned long long)(low >> 20));
+			return 0;
+		}
+	}
+	if (first_found < 0)
+		return set_err(err, "%s", why);
+	/* No e820 agreement: take the first layout the kernel was found in. */
+	res->layout = cand[first_found];
+	if (layout_apply(m, res->layout, err) ||
+	    kernel_discover(ki, m, vm, o, err))
+		return -1;
+	snprintf(res->layout_why, sizeof(res->layout_why),
+		 "%s: by RAM size (the e820 map did not decide)",
+		 layout_name(res->layout));
+	return 0;
+}
