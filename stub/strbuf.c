@@ -58,6 +58,24 @@ bool strbuf_append(struct strbuf *sb, const void *data, size_t len)
 	return true;
 }
 
+char *strbuf_extend(struct strbuf *sb, size_t len)
+{
+	if (!strbuf_reserve(sb, len))
+		return NULL;
+	char *p = sb->buf + sb->len;
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+	return p;
+}
+
+void strbuf_truncate(struct strbuf *sb, size_t len)
+{
+	if (len < sb->len) {
+		sb->len = len;
+		sb->buf[len] = '\0';
+	}
+}
+
 bool strbuf_putc(struct strbuf *sb, char c)
 {
 	return strbuf_append(sb, &c, 1);

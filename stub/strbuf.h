@@ -19,6 +19,11 @@ bool strbuf_append(struct strbuf *sb, const void *data, size_t len);
 bool strbuf_putc(struct strbuf *sb, char c);
 __attribute__((format(printf, 2, 3)))
 bool strbuf_printf(struct strbuf *sb, const char *fmt, ...);
+/* Appends len bytes left for the caller to fill; NULL when over max.
+ * The pointer is valid until the next append. */
+char *strbuf_extend(struct strbuf *sb, size_t len);
+/* Drops everything from len on (len <= sb->len). */
+void strbuf_truncate(struct strbuf *sb, size_t len);
 /* NUL-terminated view (the terminator is not counted in len). */
 const char *strbuf_cstr(struct strbuf *sb);
 

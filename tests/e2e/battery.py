@@ -1,0 +1,311 @@
+# gdb Python: a battery of memory-read probes on a paused Linux guest.
+#
+# Loaded into gdb with `source tests/e2e/battery.py`; then
+#     python run_battery("/path/out.txt")
+# writes one line per probe, `name: value` or `name: ERROR <message>`.
+# Every probe reads guest memory only (no registers), so the output depends
+# only on the guest's memory and must be identical through lkstub and through
+# QEMU's own gdbstub while the guest is paused.
+#
+# The battery is written for the Debian 6.1 cloud kernel (x86-64): the field
+# names (task_struct.__state, module.core_layout, vmap_area_list) are 6.1's.
+
+import hashlib
+
+import gdb
+
+MAX_TASKS = 400
+MAX_MODULES = 64
+MAX_VMAP = 20
+STACK_END_MAGIC = 0x57AC6E9D
+VM_ALLOC = 0x2
+
+_lines = []
+
+
+def _emit(name, value):
+    value = str(value).replace("\n", "\\n")
+    _lines.append("%s: %s" % (name, value))
+
+
+def _err(e):
+    return "ERROR " + str(e).replace("\n", " ").strip()
+
+
+def probe(name, fn):
+    """Run fn(); print its result or its error."""
+    try:
+        v = fn()
+    except (gdb.error, gdb.MemoryError, RuntimeError, ValueError, OverflowError) as e:
+        _emit(name, _err(e))
+        return None
+    _emit(name, v)
+    return v
+
+
+def ev(expr):
+    return gdb.parse_and_eval(expr)
+
+
+def evs(expr):
+    return str(gdb.parse_and_eval(expr))
+
+
+def evi(expr):
+    return int(gdb.parse_and_eval(expr))
+
+
+def read(addr, n):
+    return bytes(gdb.selected_inferior().read_memory(addr, n))
+
+
+def hexb(b):
+    return b.hex()
+
+
+def cstr(b):
+    return b.split(b"\0", 1)[0].decode("latin-1")
+
+
+def xcmd(cmd):
+    """gdb command output with whitespace runs normalised to one space."""
+    out = gdb.execute(cmd, to_string=True)
+    return " ".join(out.split())
+
+
+def offsetof(struct, field):
+    return int(ev("(unsigned long)&((%s *)0)->%s" % (struct, field)))
+
+
+# --------------------------------------------------------------- the probes
+
+def globals_():
+    probe("uts.release", lambda: evs("init_uts_ns.name.release"))
+    probe("uts.version", lambda: evs("init_uts_ns.name.version"))
+    probe("uts.machine", lambda: evs("init_uts_ns.name.machine"))
+    probe("uts.sysname", lambda: evs("init_uts_ns.name.sysname"))
+    probe("linux_banner", lambda: evs("linux_banner"))
+    probe("linux_banner.str", lambda: cstr(read(int(ev("&linux_banner").cast(
+        gdb.lookup_type("unsigned long"))), 256)))
+    probe("jiffies_64", lambda: evs("jiffies_64"))
+    probe("nr_cpu_ids", lambda: evs("nr_cpu_ids"))
+    probe("cpu_online_mask", lambda: evs("__cpu_online_mask.bits[0]"))
+    probe("init_task.comm", lambda: evs("init_task.comm"))
+    probe("init_task.pid", lambda: evs("init_task.pid"))
+    probe("init_task.flags", lambda: evs("init_task.flags"))
+    probe("init_task.active_mm", lambda: evs("init_task.active_mm"))
+    probe("max_pfn", lambda: evs("max_pfn"))
+    probe("phys_base", lambda: hex(evi("phys_base")))
+    probe("page_offset_base", lambda: hex(evi("page_offset_base")))
+    probe("vmalloc_base", lambda: hex(evi("vmalloc_base")))
+    probe("vmemmap_base", lambda: hex(evi("vmemmap_base")))
+    probe("totalram_pages", lambda: evs("_totalram_pages"))
+    probe("init_mm.pgd", lambda: evs("init_mm.pgd"))
+    probe("init_mm.pgd[0..3]", lambda: hexb(read(evi("(unsigned long)init_mm.pgd"), 32)))
+    probe("saved_command_line", lambda: cstr(read(evi("(unsigned long)saved_command_line"), 512)))
+    probe("vmcoreinfo_data", lambda: cstr(read(evi("(unsigned long)vmcoreinfo_data"), 64)))
+    probe("vmcoreinfo_size", lambda: evs("vmcoreinfo_size"))
+    probe("text[0:32]", lambda: hexb(read(evi("(unsigned long)&_text"), 32)))
+    probe("text.x", lambda: xcmd("x/8xg &_text"))
+    probe("text.sha256[64K]", lambda: hashlib.sha256(
+        read(evi("(unsigned long)&_stext"), 65536)).hexdigest())
+    probe("rodata.linux_proc_banner", lambda: cstr(read(evi("(unsigned long)&linux_proc_banner"), 64)))
+    probe("idt_table[0..1]", lambda: hexb(read(evi("(unsigned long)&idt_table"), 32)))
+    # .init.text is freed after boot and its kernel-image alias unmapped.
+    probe("init_text(freed)", lambda: hexb(read(evi("(unsigned long)&_sinittext"), 16)))
+
+
+def percpu():
+    n = evi("nr_cpu_ids")
+    offs = []
+    for cpu in range(n):
+        off = probe("__per_cpu_offset[%d]" % cpu, lambda: hex(evi("__per_cpu_offset[%d]" % cpu)))
+        offs.append(off)
+    for cpu in range(n):
+        base = "__per_cpu_offset[%d]" % cpu
+        rq = "((struct rq *)((unsigned long)&runqueues + %s))" % base
+        probe("cpu%d.rq.nr_running" % cpu, lambda: evs(rq + "->nr_running"))
+        probe("cpu%d.rq.cpu" % cpu, lambda: evs(rq + "->cpu"))
+        probe("cpu%d.rq.clock" % cpu, lambda: evs(rq + "->clock"))
+        probe("cpu%d.rq.nr_switches" % cpu, lambda: evs(rq + "->nr_switches"))
+        probe("cpu%d.rq.curr" % cpu, lambda: evs(rq + "->curr"))
+        probe("cpu%d.rq.curr.comm" % cpu, lambda: evs(rq + "->curr->comm"))
+        probe("cpu%d.rq.curr.pid" % cpu, lambda: evs(rq + "->curr->pid"))
+        probe("cpu%d.rq.idle.comm" % cpu, lambda: evs(rq + "->idle->comm"))
+        cur = "(*(struct task_struct **)((unsigned long)&current_task + %s))" % base
+        probe("cpu%d.current_task" % cpu, lambda: evs(cur))
+        probe("cpu%d.current_task.comm" % cpu, lambda: evs(cur + "->comm"))
+        probe("cpu%d.current_task.pid" % cpu, lambda: evs(cur + "->pid"))
+        probe("cpu%d.cpu_number" % cpu,
+              lambda: evs("*(int *)((unsigned long)&cpu_number + %s)" % base))
+        probe("cpu%d.this_cpu_off" % cpu,
+              lambda: hex(evi("*(unsigned long *)((unsigned long)&this_cpu_off + %s)" % base)))
+        probe("cpu%d.stack_canary" % cpu,
+              lambda: hex(evi("((struct fixed_percpu_data *)(%s))->stack_canary" % base)))
+
+
+def direct_map():
+    pob = evi("page_offset_base")
+    maxpfn = evi("max_pfn")
+    probe("dmap+0x100000", lambda: hexb(read(pob + 0x100000, 32)))
+    probe("dmap+0x1000000", lambda: hexb(read(pob + 0x1000000, 32)))
+    probe("dmap.x+0x9f000", lambda: xcmd("x/4xg 0x%x" % (pob + 0x9f000)))
+    probe("dmap.last_page", lambda: hexb(read(pob + (maxpfn << 12) - 0x1000, 32)))
+    probe("dmap.last_bytes", lambda: hexb(read(pob + (maxpfn << 12) - 16, 16)))
+    # Below the 4 GiB hole (RAM only with more than 2 GiB) and in the hole.
+    probe("dmap.2G-4K", lambda: hexb(read(pob + 0x80000000 - 0x1000, 16)))
+    probe("dmap.hole", lambda: hexb(read(pob + 0xc0000000, 16)))
+    probe("dmap.cross_2M", lambda: hashlib.sha256(read(pob + 0x3ff000, 0x2000)).hexdigest())
+    probe("vmemmap.page0.flags", lambda: hex(evi("((struct page *)vmemmap_base)->flags")))
+    probe("vmemmap.page_of_text.flags", lambda: hex(evi(
+        "((struct page *)vmemmap_base)[((unsigned long)&_text - 0xffffffff80000000 + phys_base) >> 12].flags")))
+    # The printk ring buffer holds the marker the guest's init wrote to /dev/kmsg.
+    def marker():
+        data = evi("(unsigned long)prb->text_data_ring.data")
+        size = 1 << evi("prb->text_data_ring.size_bits")
+        buf = read(data, size)
+        return "size=%d offset=%d" % (size, buf.find(b"lkstub-e2e-marker"))
+    probe("printk.marker", marker)
+
+
+def tasks():
+    off = offsetof("struct task_struct", "tasks")
+    head = evi("(unsigned long)&init_task.tasks")
+    tt = gdb.lookup_type("struct task_struct").pointer()
+    ul = gdb.lookup_type("unsigned long")
+    node = head
+    count = 0
+    for _ in range(MAX_TASKS):
+        try:
+            node = int(gdb.Value(node).cast(ul.pointer()).dereference())
+        except gdb.MemoryError as e:
+            _emit("tasks.walk", _err(e))
+            break
+        if node == head:
+            break
+        count += 1
+        t = gdb.Value(node - off).cast(tt).dereference()
+        p = "task[%d]" % count
+        probe(p, lambda: "pid=%d tgid=%d comm=%s state=%d" % (
+            int(t["pid"]), int(t["tgid"]), t["comm"].string(length=16).split("\0")[0],
+            int(t["__state"])))
+        probe(p + ".ptr", lambda: hex(node - off))
+        stack = int(t["stack"].cast(ul))
+
+        def stackread():
+            b = read(stack, 16)
+            magic = int.from_bytes(b[:8], "little")
+            return "%s %s" % (hexb(b), "magic" if magic == STACK_END_MAGIC else "NOMAGIC")
+        probe(p + ".stack", stackread)
+        if count <= 3 or count % 10 == 0:
+            probe(p + ".stack.guard", lambda: hexb(read(stack - 0x1000, 8)))
+        probe(p + ".thread.sp", lambda: hexb(read(int(t["thread"]["sp"]), 32)))
+        mm = int(t["mm"].cast(ul))
+        if mm:
+            probe(p + ".mm.pgd", lambda: hexb(read(int(
+                gdb.Value(mm).cast(gdb.lookup_type("struct mm_struct").pointer())["pgd"].cast(ul)), 16)))
+    _emit("tasks.count", count)
+
+
+def modules():
+    off = offsetof("struct module", "list")
+    head = evi("(unsigned long)&modules")
+    mt = gdb.lookup_type("struct module").pointer()
+    ul = gdb.lookup_type("unsigned long")
+    node = head
+    count = 0
+    for _ in range(MAX_MODULES):
+        try:
+            node = int(gdb.Value(node).cast(ul.pointer()).dereference())
+        except gdb.MemoryError as e:
+            _emit("modules.walk", _err(e))
+            break
+        if node == head:
+            break
+        count += 1
+        m = gdb.Value(node - off).cast(mt).dereference()
+        p = "module[%d]" % count
+        probe(p + ".name", lambda: m["name"].string())
+        probe(p + ".state", lambda: str(m["state"]))
+        probe(p + ".core", lambda: "base=%s size=%d text=%d ro=%d" % (
+            hex(int(m["core_layout"]["base"].cast(ul))), int(m["core_layout"]["size"]),
+            int(m["core_layout"]["text_size"]), int(m["core_layout"]["ro_size"])))
+        base = int(m["core_layout"]["base"].cast(ul))
+        size = int(m["core_layout"]["size"])
+        probe(p + ".text[0:32]", lambda: hexb(read(base, 32)))
+        probe(p + ".core.sha256", lambda: hashlib.sha256(read(base, size)).hexdigest())
+        probe(p + ".init", lambda: hex(int(m["init_layout"]["base"].cast(ul))))
+    _emit("modules.count", count)
+
+
+def vmap():
+    off = offsetof("struct vmap_area", "list")
+    head = evi("(unsigned long)&vmap_area_list")
+    vt = gdb.lookup_type("struct vmap_area").pointer()
+    ul = gdb.lookup_type("unsigned long")
+    node = head
+    count = 0
+    reads = 0
+    for _ in range(MAX_VMAP):
+        try:
+            node = int(gdb.Value(node).cast(ul.pointer()).dereference())
+        except gdb.MemoryError as e:
+            _emit("vmap.walk", _err(e))
+            break
+        if node == head:
+            break
+        count += 1
+        va = gdb.Value(node - off).cast(vt).dereference()
+        p = "vmap[%d]" % count
+        start = int(va["va_start"])
+        probe(p, lambda: "%s-%s" % (hex(start), hex(int(va["va_end"]))))
+        vm = int(va["vm"].cast(ul))
+        flags = 0
+        if vm:
+            flags = probe(p + ".vm", lambda: int(gdb.Value(vm).cast(
+                gdb.lookup_type("struct vm_struct").pointer())["flags"])) or 0
+        # Only VM_ALLOC areas are backed by RAM; ioremap areas map devices.
+        if flags & VM_ALLOC and reads < 10:
+            reads += 1
+            probe(p + ".bytes", lambda: hexb(read(start, 8)))
+    _emit("vmap.count", count)
+
+
+def unmapped():
+    pob = evi("page_offset_base")
+    maxpfn = evi("max_pfn")
+    stack = evi("(unsigned long)init_task.stack")
+    cur1 = None
+    for addr, name in ((0, "null"), (0x1000, "0x1000"),
+                       (0x8000000000000000, "noncanonical"),
+                       (0x0000800000000000, "noncanonical.low"),
+                       (pob + (maxpfn << 12), "dmap.end"),
+                       (pob + (maxpfn << 12) + 0x200000, "dmap.end+2M")):
+        probe("unmapped." + name, lambda: hexb(read(addr, 8)))
+        probe("unmapped.x." + name, lambda: xcmd("x/1xg 0x%x" % addr))
+    # init_task's stack is in the kernel image; pid 1's is vmalloc'd with a
+    # guard page below it.
+    def pid1_guard():
+        t = evi("(unsigned long)init_task.tasks.next") - offsetof("struct task_struct", "tasks")
+        st = evi("(unsigned long)((struct task_struct *)%d)->stack" % t)
+        return hexb(read(st - 8, 8))
+    probe("unmapped.pid1.stack-8", pid1_guard)
+    probe("unmapped.pid1.stack-4096", lambda: hexb(read(
+        evi("(unsigned long)((struct task_struct *)((unsigned long)init_task.tasks.next - %d))->stack"
+            % offsetof("struct task_struct", "tasks")) - 4096, 1)))
+    probe("init_task.stack", lambda: hexb(read(stack, 16)))
+
+
+def run_battery(path):
+    del _lines[:]
+    gdb.execute("set print pretty off", to_string=True)
+    gdb.execute("set print elements 4096", to_string=True)
+    gdb.execute("set print repeats 10", to_string=True)
+    for section in (globals_, percpu, direct_map, tasks, modules, vmap, unmapped):
+        try:
+            section()
+        except Exception as e:  # a bug in the battery itself; keep going
+            _emit("section." + section.__name__, "BATTERY-EXCEPTION " + _err(e))
+    with open(path, "w") as f:
+        f.write("\n".join(_lines) + "\n")
+    gdb.write("battery: %d probes -> %s\n" % (len(_lines), path))

@@ -1,0 +1,88 @@
+# gdb Python: runs a plan of steps in one gdb process (the vmlinux is
+# loaded once) and records what happened, so that a failing step does not
+# abort the rest the way an error in a sourced gdb command script would.
+#
+#   python drive("/path/plan.json")
+#
+# The plan is {"vmlinux": ..., "offset": N, "results": path, "steps": [...]},
+# each step a list: ["remote", target], ["disconnect"], ["pick"],
+# ["battery", out], ["cmd", key, gdb command], ["jiffies", key],
+# ["write", key, expr, hex bytes], ["read", key, expr, nbytes],
+# ["sleep", seconds].
+# Results are written as `key: value` lines (errors as `key: ERROR msg`).
+
+import json
+import time
+
+import gdb
+
+
+def _pick_kernel_thread():
+    # QEMU's stub translates with the selected vCPU's CR3; pick a vCPU in
+    # kernel mode (CPL 0) so the kernel half is mapped even with PTI.
+    for th in gdb.selected_inferior().threads():
+        th.switch()
+        try:
+            if int(gdb.parse_and_eval("$cs")) & 3 == 0:
+                return "thread %d" % th.num
+        except gdb.error:
+            pass
+    return "no CPL0 thread; thread %d" % gdb.selected_thread().num
+
+
+def _addr(expr):
+    return int(gdb.parse_and_eval("(unsigned long)(%s)" % expr))
+
+
+def drive(plan_path):
+    with open(plan_path) as f:
+        plan = json.load(f)
+    results = []
+
+    def rec(key, value):
+        results.append("%s: %s" % (key, " ".join(str(value).split())))
+        gdb.write("STEP %s: %s\n" % (key, value))
+        with open(plan["results"], "w") as f:
+            f.write("\n".join(results) + "\n")
+
+    for cmd in ("set pagination off", "set confirm off", "set width 0", "set height 0"):
+        gdb.execute(cmd)
+    t = time.time()
+    gdb.execute("add-symbol-file %s -o 0x%x -s .data..percpu 0"
+                % (plan["vmlinux"], plan["offset"]), to_string=True)
+    rec("symbols.load_seconds", "%.1f" % (time.time() - t))
+
+    for i, step in enumerate(plan["steps"]):
+        kind = step[0]
+        key = "%d.%s" % (i, kind)
+        t = time.time()
+        try:
+            if kind == "remote":
+                gdb.execute("target remote " + step[1], to_string=True)
+                rec(key, "connected %s" % step[1])
+            elif kind == "disconnect":
+                gdb.execute("disconnect", to_string=True)
+                rec(key, "ok")
+            elif kind == "pick":
+                rec(key, _pick_kernel_thread())
+            elif kind == "battery":
+                gdb.execute('python run_battery("%s")' % step[1], to_string=True)
+                rec(key, "ok %.1fs" % (time.time() - t))
+            elif kind == "cmd":
+                rec(step[1], gdb.execute(step[2], to_string=True))
+            elif kind == "jiffies":
+                gdb.execute("maint flush dcache", to_string=True)
+                rec(step[1], int(gdb.parse_and_eval("jiffies_64")))
+            elif kind == "write":
+                gdb.selected_inferior().write_memory(_addr(step[2]), bytes.fromhex(step[3]))
+                rec(step[1], "ok")
+            elif kind == "read":
+                gdb.execute("maint flush dcache", to_string=True)
+                rec(step[1], bytes(gdb.selected_inferior().read_memory(
+                    _addr(step[2]), step[3])).hex())
+            elif kind == "sleep":
+                time.sleep(step[1])
+        except Exception as e:  # noqa: BLE001 - record and go on
+            rec(step[1] if kind in ("cmd", "jiffies", "write", "read") else key,
+                "ERROR " + str(e))
+    rec("done", "ok")
