@@ -145,9 +145,13 @@ static int mon_translate(struct kernel_target *kt, const char *arg,
 			      (unsigned long long)(va - kt->ki.kaslr_offset -
 						   s->addr));
 	strbuf_putc(out, '\n');
-	if (r == PT_OK && x.how != KVA_WALK)
-		strbuf_printf(out, "  %s: PA %#llx\n", kva_how_name(x.how),
+	if (r == PT_OK && x.how == KVA_IMAGE)
+		strbuf_printf(out, "  kernel image: PA %#llx\n",
 			      (unsigned long long)x.pa);
+	if (kva_is_direct(&kt->ki.as, va))
+		strbuf_printf(out, "  direct map: formula PA %#llx\n",
+			      (unsigned long long)(va - kt->ki.as.page_offset +
+						   kt->ki.as.direct_pa_base));
 	show_walk(kt, va, out);
 	if (r == PT_OK) {
 		const struct guest_region *g = guest_mem_find(kt->mem, x.pa);

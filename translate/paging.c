@@ -1,6 +1,6 @@
-/* Kernel virtual addresses to guest-physical ones: the kernel image and the
- * direct map by their linear formulas, everything else (vmalloc, modules,
- * vmap'd stacks, fixmap) by walking the kernel's own page tables. */
+/* Kernel virtual addresses to guest-physical ones: the kernel image by its
+ * linear formula, everything else (direct map, vmalloc, modules, vmap'd
+ * stacks, fixmap) by walking the kernel's own page tables. */
 #include "translate/paging.h"
 
 #include <string.h>
@@ -11,7 +11,7 @@ const char *kva_how_name(enum kva_how how)
 {
 	switch (how) {
 	case KVA_IMAGE: return "kernel image";
-	case KVA_DIRECT: return "direct map";
+	case KVA_DIRECT: return "direct map (walked)";
 	case KVA_WALK: return "page-table walk";
 	}
 	return "?";
@@ -27,18 +27,18 @@ enum pt_result kva_walk(const struct kernel_as *as, uint64_t va,
 enum pt_result kva_translate(const struct kernel_as *as, uint64_t va,
 			     struct kva_xlat *x, struct pt_walk *walk)
 {
+	/* The image is mapped whole and physically contiguous: the formula
+	 * needs no page-table reads, which is what lets discovery read the
+	 * kernel's variables before the tables are trusted. */
 	if (va >= as->image_start && va < as->image_end) {
 		x->pa = va - as->image_pa_delta;
 		x->span = as->image_end - va;
 		x->how = KVA_IMAGE;
 		return PT_OK;
 	}
-	if (va >= as->page_offset && va - as->page_offset < as->direct_size) {
-		x->pa = va - as->page_offset + as->direct_pa_base;
-		x->span = as->direct_size - (va - as->page_offset);
-		x->how = KVA_DIRECT;
-		return PT_OK;
-	}
+	/* Everything else, the direct map included, goes through the
+	 * kernel's own tables: the direct map leaves out RAM the firmware
+	 * reserved, and a formula would read it anyway. */
 	struct pt_walk local;
 	if (!walk)
 		walk = &local;
@@ -47,8 +47,13 @@ enum pt_result kva_translate(const struct kernel_as *as, uint64_t va,
 		return r;
 	x->pa = walk->pa;
 	x->span = walk->page_size - (walk->pa & (walk->page_size - 1));
-	x->how = KVA_WALK;
+	x->how = kva_is_direct(as, va) ? KVA_DIRECT : KVA_WALK;
 	return PT_OK;
+}
+
+bool kva_is_direct(const struct kernel_as *as, uint64_t va)
+{
+	return va >= as->page_offset && va - as->page_offset < as->direct_size;
 }
 
 /* The longest physically contiguous run starting at va, at most max bytes

@@ -60,8 +60,9 @@ struct kernel_as {
 	/* Kernel image: pa = va - image_pa_delta for va in [start, end). */
 	uint64_t image_start, image_end;
 	uint64_t image_pa_delta;
-	/* Direct map: pa = va - page_offset + direct_pa_base for va below
-	 * page_offset + direct_size (the end of guest RAM). */
+	/* Direct map: [page_offset, page_offset + direct_size) maps guest
+	 * RAM from direct_pa_base. Translated by walking (holes are real),
+	 * the formula is shown next to the walk by `monitor translate`. */
 	uint64_t page_offset;
 	uint64_t direct_pa_base;
 	uint64_t direct_size;
@@ -76,6 +77,8 @@ struct kva_xlat {
 };
 
 const char *kva_how_name(enum kva_how how);
+/* Is va inside the direct map's range? */
+bool kva_is_direct(const struct kernel_as *as, uint64_t va);
 
 /* Translate one kernel VA. Fills walk (if non-NULL) when a walk was done. */
 enum pt_result kva_translate(const struct kernel_as *as, uint64_t va,

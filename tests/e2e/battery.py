@@ -84,7 +84,10 @@ def globals_():
     probe("uts.version", lambda: evs("init_uts_ns.name.version"))
     probe("uts.machine", lambda: evs("init_uts_ns.name.machine"))
     probe("uts.sysname", lambda: evs("init_uts_ns.name.sysname"))
-    probe("linux_banner", lambda: evs("linux_banner"))
+    # As a char *: gdb prints `linux_banner` itself differently depending on
+    # which CU's symbol it finds first (the extern declarations have no
+    # length), which depends on gdb's symtab expansion, not on memory.
+    probe("linux_banner", lambda: evs("(const char *)&linux_banner"))
     probe("linux_banner.str", lambda: cstr(read(int(ev("&linux_banner").cast(
         gdb.lookup_type("unsigned long"))), 256)))
     probe("jiffies_64", lambda: evs("jiffies_64"))
@@ -155,6 +158,19 @@ def direct_map():
     # Below the 4 GiB hole (RAM only with more than 2 GiB) and in the hole.
     probe("dmap.2G-4K", lambda: hexb(read(pob + 0x80000000 - 0x1000, 16)))
     probe("dmap.hole", lambda: hexb(read(pob + 0xc0000000, 16)))
+    # Every RAM range of the firmware memory map, through the direct map:
+    # with 3 GiB on q35 that is RAM below and above the 4 GiB hole.
+    def e820():
+        n = evi("e820_table->nr_entries")
+        _emit("e820.nr_entries", n)
+        for i in range(min(n, 32)):
+            e = "e820_table->entries[%d]" % i
+            a, size, typ = evi(e + ".addr"), evi(e + ".size"), evi("(int)" + e + ".type")
+            _emit("e820[%d]" % i, "%#x+%#x type %d" % (a, size, typ))
+            if typ == 1:
+                probe("e820[%d].first" % i, lambda: hexb(read(pob + a, 16)))
+                probe("e820[%d].last" % i, lambda: hexb(read(pob + a + size - 16, 16)))
+    e820()
     probe("dmap.cross_2M", lambda: hashlib.sha256(read(pob + 0x3ff000, 0x2000)).hexdigest())
     probe("vmemmap.page0.flags", lambda: hex(evi("((struct page *)vmemmap_base)->flags")))
     probe("vmemmap.page_of_text.flags", lambda: hex(evi(
@@ -275,7 +291,6 @@ def unmapped():
     pob = evi("page_offset_base")
     maxpfn = evi("max_pfn")
     stack = evi("(unsigned long)init_task.stack")
-    cur1 = None
     for addr, name in ((0, "null"), (0x1000, "0x1000"),
                        (0x8000000000000000, "noncanonical"),
                        (0x0000800000000000, "noncanonical.low"),

@@ -202,6 +202,13 @@ class Guest:
         self.qmp = QMP(self.qmp_path)
         return self
 
+    def release_qmp(self):
+        self.qmp.close()
+        self.qmp = None
+
+    def grab_qmp(self):
+        self.qmp = QMP(self.qmp_path)
+
     def stop(self):
         self.qmp.cmd("stop")
 
@@ -332,13 +339,33 @@ def results_dict(path):
     return d
 
 
+class _Proc:
+    """A child process that _cleanup() kills."""
+
+    def __init__(self, popen):
+        self.proc = popen
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self in _live:
+            _live.remove(self)
+
+
 def run_gdb(script, logpath, timeout=600):
     t = time.time()
     with open(logpath, "w") as f:
-        r = subprocess.run(["gdb", "-q", "-nx", "-batch", "-x", script],
-                           stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
-                           timeout=timeout)
-    return r.returncode, time.time() - t
+        p = _Proc(subprocess.Popen(["gdb", "-q", "-nx", "-batch", "-x", script],
+                                   stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                                   start_new_session=True))
+        _live.append(p)
+        try:
+            rc = p.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = -1
+        p.close()
+    return rc, time.time() - t
 
 
 def read_lines(path):
@@ -535,8 +562,13 @@ def run_config(cfg, k, wd, initrd, ltext, ck):
     if banner:
         steps += [["remote", banner.addr], ["battery", out["banner"]], ["disconnect"]]
     steps += [["remote", qemu], ["pick"], ["battery", out["qemu"]], ["disconnect"],
-              # QEMU resumes the guest when gdb detaches: the rest is live.
-              ["sleep", 0.5],
+              # The rest is live: make sure the guest runs (QEMU's stub
+              # resumes it on detach in some versions, not in 7.2 after a
+              # QMP stop).
+              ["qmp", "qmp.status.after_detach", g.qmp_path, "query-status"],
+              ["qmp", "qmp.cont", g.qmp_path, "cont"],
+              ["qmp", "qmp.status.live", g.qmp_path, "query-status"],
+              ["sleep", 0.2],
               ["remote", stub.addr], ["jiffies", "live.jiffies1"], ["sleep", 1.0],
               ["jiffies", "live.jiffies2"], ["disconnect"],
               ["remote", wstub.addr], ["write", "write.lkstub", dom, (DOMAIN + b"\0").hex()],
@@ -546,7 +578,9 @@ def run_config(cfg, k, wd, initrd, ltext, ck):
     script, res = gdb_plan(os.path.join(g.dir, "plan"), k["VMLINUX"], off, steps)
     gdblog = os.path.join(g.dir, "gdb.log")
     ck.mark()
+    g.release_qmp()   # gdbdriver talks QMP itself during the session
     rc, dt = run_gdb(script, gdblog)
+    g.grab_qmp()
     r = results_dict(res)
     ck.check("%s: gdb session (symbols %ss, total %.0fs)"
              % (cfg, r.get("symbols.load_seconds", "?"), dt),

@@ -8,7 +8,7 @@
 # each step a list: ["remote", target], ["disconnect"], ["pick"],
 # ["battery", out], ["cmd", key, gdb command], ["jiffies", key],
 # ["write", key, expr, hex bytes], ["read", key, expr, nbytes],
-# ["sleep", seconds].
+# ["qmp", key, socket, command], ["sleep", seconds].
 # Results are written as `key: value` lines (errors as `key: ERROR msg`).
 
 import json
@@ -28,6 +28,27 @@ def _pick_kernel_thread():
         except gdb.error:
             pass
     return "no CPL0 thread; thread %d" % gdb.selected_thread().num
+
+
+def _qmp(path, command):
+    """One QMP command on a fresh connection (the harness lets go of it)."""
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    f = s.makefile("rwb")
+    f.readline()  # greeting
+    for cmd in ("qmp_capabilities", command):
+        f.write(json.dumps({"execute": cmd}).encode() + b"\n")
+        f.flush()
+        while True:
+            r = json.loads(f.readline())
+            if "return" in r or "error" in r:
+                break
+    s.close()
+    if "error" in r:
+        raise RuntimeError(r["error"])
+    return json.dumps(r["return"], sort_keys=True)
 
 
 def _addr(expr):
@@ -80,9 +101,11 @@ def drive(plan_path):
                 gdb.execute("maint flush dcache", to_string=True)
                 rec(step[1], bytes(gdb.selected_inferior().read_memory(
                     _addr(step[2]), step[3])).hex())
+            elif kind == "qmp":
+                rec(step[1], _qmp(step[2], step[3]))
             elif kind == "sleep":
                 time.sleep(step[1])
         except Exception as e:  # noqa: BLE001 - record and go on
-            rec(step[1] if kind in ("cmd", "jiffies", "write", "read") else key,
+            rec(step[1] if kind in ("cmd", "jiffies", "write", "read", "qmp") else key,
                 "ERROR " + str(e))
     rec("done", "ok")
