@@ -138,9 +138,16 @@ static int scan_vmcoreinfo(struct kernel_info *ki, const struct guest_mem *m,
 {
 	for (unsigned r = 0; r < m->nr_regions; r++) {
 		const struct guest_region *g = &m->regions[r];
-		uint64_t start = (g->gpa + PAGE - 1) & ~(PAGE - 1);
-		for (uint64_t pa = start; pa - g->gpa < g->size; pa += PAGE) {
+		uint64_t pa = g->gpa, data_end = 0;
+		for (; pa - g->gpa < g->size; pa += PAGE) {
 			char head[NOTE_TEXT_OFFSET + 10];
+			if (pa >= data_end) {
+				/* Never-written pages hold no vmcoreinfo. */
+				pa = guest_mem_next_data(m, pa, &data_end);
+				if (pa == UINT64_MAX)
+					break;
+			}
+			pa = (pa + PAGE - 1) & ~(PAGE - 1);
 			if (guest_mem_read(m, pa, head, sizeof(head)) !=
 			    sizeof(head))
 				break;
@@ -172,7 +179,10 @@ static int scan_banner(struct kernel_info *ki, const struct guest_mem *m,
 		const struct guest_region *g = &m->regions[r];
 		uint64_t start = (g->gpa + align - 1) & ~(align - 1);
 		for (uint64_t pa = start; pa - g->gpa < g->size; pa += align) {
-			if (guest_mem_read(m, pa + delta, got, n) != n ||
+			uint64_t data_end;
+			if (guest_mem_next_data(m, pa + delta, &data_end) !=
+				    pa + delta ||
+			    guest_mem_read(m, pa + delta, got, n) != n ||
 			    memcmp(got, want, n))
 				continue;
 			memset(ki, 0, sizeof(*ki));

@@ -84,6 +84,22 @@ uint64_t guest_mem_end(const struct guest_mem *m)
 	return r->gpa + r->size;
 }
 
+uint64_t guest_mem_next_data(const struct guest_mem *m, uint64_t gpa,
+			     uint64_t *end)
+{
+	const struct guest_region *r = guest_mem_find(m, gpa);
+	if (!r)
+		return UINT64_MAX;
+	uint64_t rend = r->offset + r->size, off = r->offset + (gpa - r->gpa);
+	uint64_t dend = rend, d = off;
+	if (m->ops->next_data)
+		d = m->ops->next_data(m->src, off, &dend);
+	if (d >= rend)
+		return UINT64_MAX;
+	*end = r->gpa + ((dend < rend ? dend : rend) - r->offset);
+	return r->gpa + (d - r->offset);
+}
+
 size_t guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
 		      size_t len)
 {

@@ -32,6 +32,10 @@ struct mem_source_ops {
 	bool (*read_u64)(void *src, uint64_t off, uint64_t *val);
 	/* Copy len bytes to the source; 0 on success, -1 on failure. */
 	int (*write)(void *src, uint64_t off, const void *buf, size_t len);
+	/* Where data starts at or after off, and (in *end) where it stops:
+	 * lets a scan skip holes of a sparse file without touching (and so
+	 * allocating) them. NULL: everything is data. */
+	uint64_t (*next_data)(void *src, uint64_t off, uint64_t *end);
 	/* Non-NULL when the source has failed for good; says why. */
 	const char *(*failure)(void *src);
 	void (*close)(void *src);
@@ -67,6 +71,13 @@ const struct guest_region *guest_mem_find(const struct guest_mem *m,
 uint64_t guest_mem_avail(const struct guest_mem *m, uint64_t gpa);
 /* Largest gpa+1 of any region. */
 uint64_t guest_mem_end(const struct guest_mem *m);
+
+/* The first GPA at or after gpa, inside gpa's region, whose bytes the
+ * source holds as data (not a never-written hole); *end gets the end of that
+ * run inside the region. Returns UINT64_MAX when the rest of the region is
+ * a hole or gpa is in no region. */
+uint64_t guest_mem_next_data(const struct guest_mem *m, uint64_t gpa,
+			     uint64_t *end);
 
 /* Read across regions; returns the bytes read before the first hole. */
 size_t guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,

@@ -128,6 +128,24 @@ static int mem_file_write(void *src, uint64_t off, const void *buf,
 	return 0;
 }
 
+/* tmpfs and most file systems know their holes: a guest page that was
+ * never written is one, and reading it through the mapping would make the
+ * kernel allocate it. */
+static uint64_t mem_file_next_data(void *src, uint64_t off, uint64_t *end)
+{
+	struct mem_file *f = src;
+	off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
+	if (d < 0) {
+		if (errno == ENXIO)
+			return UINT64_MAX; /* only a hole from off on */
+		*end = f->size;
+		return off; /* SEEK_DATA unsupported: all data */
+	}
+	off_t h = lseek(f->fd, d, SEEK_HOLE);
+	*end = h < 0 ? f->size : (uint64_t)h;
+	return (uint64_t)d;
+}
+
 static const char *mem_file_failure(void *src)
 {
 	struct mem_file *f = src;
@@ -147,6 +165,7 @@ static const struct mem_source_ops mem_file_ops = {
 	.read = mem_file_read,
 	.read_u64 = mem_file_read_u64,
 	.write = mem_file_write,
+	.next_data = mem_file_next_data,
 	.failure = mem_file_failure,
 	.close = mem_file_close,
 };
