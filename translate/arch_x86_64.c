@@ -19,6 +19,8 @@ static unsigned va_bits_x86_64(const struct kernel_as *as)
 static enum pt_result walk_x86_64(const struct kernel_as *as, uint64_t va,
 				  struct pt_walk *w)
 {
+	if (as->levels != 4 && as->levels != 5)
+		return w->result = PT_BAD_ENTRY; /* not set up */
 	unsigned bits = va_bits_x86_64(as);
 	/* Canonical: bits 63..bits-1 all copies of bit bits-1. */
 	uint64_t top = va >> (bits - 1);
@@ -55,7 +57,7 @@ static enum pt_result walk_x86_64(const struct kernel_as *as, uint64_t va,
 		}
 		table = e & X86_PTE_ADDR;
 	}
-	return w->result = PT_BAD_ENTRY; /* levels == 0: not set up */
+	return w->result = PT_BAD_ENTRY; /* not reached */
 }
 
 static const char *level_name_x86_64(const struct kernel_as *as,

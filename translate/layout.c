@@ -3,6 +3,7 @@
  * GPA 4 GiB) after it. */
 #include "translate/layout.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ int layout_apply(struct guest_mem *m, enum layout_kind kind, char *err)
 static int parse_u64(const char *s, char **end, uint64_t *v)
 {
 	errno = 0;
-	if (*s == '-' || *s == '+' || *s == ' ')
+	if (*s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -1;
 	unsigned long long x = strtoull(s, end, 0);
 	if (errno || *end == s)

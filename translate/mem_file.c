@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,9 @@ struct mem_file {
 	char failure[ERR_LEN * 2];
 };
 
-static __thread sigjmp_buf *fault_jmp;
+/* Only the signal handler reads it: volatile plus signal fences keep the
+ * compiler from dropping or moving the stores around the copy. */
+static __thread sigjmp_buf *volatile fault_jmp;
 
 static void sigbus_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -39,11 +42,9 @@ static void sigbus_handler(int sig, siginfo_t *si, void *uc)
 	raise(sig);
 }
 
+/* Installed on every open: something may have replaced it since. */
 static void install_sigbus_handler(void)
 {
-	static bool installed;
-	if (installed)
-		return;
 	struct sigaction sa = { 0 };
 	sa.sa_sigaction = sigbus_handler;
 	/* NODEFER: we leave the handler by siglongjmp without restoring the
@@ -51,7 +52,6 @@ static void install_sigbus_handler(void)
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, NULL);
-	installed = true;
 }
 
 static void mark_failed(struct mem_file *f)
@@ -96,7 +96,9 @@ static size_t mem_file_read(void *src, uint64_t off, void *buf, size_t len)
 		return 0;
 	}
 	fault_jmp = &jb;
+	atomic_signal_fence(memory_order_seq_cst);
 	copy_in(buf, f->map + off, len);
+	atomic_signal_fence(memory_order_seq_cst);
 	fault_jmp = NULL;
 	return len;
 }
@@ -123,7 +125,9 @@ static int mem_file_write(void *src, uint64_t off, const void *buf,
 		return -1;
 	}
 	fault_jmp = &jb;
+	atomic_signal_fence(memory_order_seq_cst);
 	memcpy(f->map + off, buf, len);
+	atomic_signal_fence(memory_order_seq_cst);
 	fault_jmp = NULL;
 	return 0;
 }

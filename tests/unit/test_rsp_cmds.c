@@ -1,0 +1,699 @@
+/* Every packet handler, through a session on the fake target. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stub/hex.h"
+#include "stub/rsp_packet.h"
+#include "stub/rsp_session.h"
+#include "tests/unit/fake_target.h"
+
+#define MAX_REPLIES 8
+
+struct ctx {
+	struct fake fake;
+	struct target target;
+	struct target_ops ops;
+	struct rsp_session s;
+	struct strbuf out;
+	struct rsp_decoder dec;
+	bool keep;            /* session_event's result */
+	unsigned acks, naks;  /* '+' and '-' seen in the output */
+	unsigned n;           /* packets seen in the output */
+	char *reply[MAX_REPLIES];
+	size_t len[MAX_REPLIES];
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	char err[ERR_LEN];
+	fake_init(&c->fake);
+	c->fake.writable = true;
+	c->ops = fake_ops;
+	c->target = (struct target){ .ops = &c->ops, .ctx = &c->fake };
+	assert_int_equal(rsp_session_init(&c->s, &c->target, err), 0);
+	assert_int_equal(rsp_decoder_init(&c->dec, err), 0);
+	strbuf_init(&c->out, 8u << 20);
+	c->s.no_ack = true; /* most tests look at replies only */
+	*state = c;
+	return 0;
+}
+
+static void clear_replies(struct ctx *c)
+{
+	for (unsigned i = 0; i < c->n && i < MAX_REPLIES; i++)
+		free(c->reply[i]);
+	c->n = c->acks = c->naks = 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+	clear_replies(c);
+	rsp_session_free(&c->s);
+	rsp_decoder_free(&c->dec);
+	strbuf_free(&c->out);
+	free(c);
+	return 0;
+}
+
+/* Splits what the session wrote into packets, checking every frame. */
+static void collect(struct ctx *c)
+{
+	size_t used = 0;
+	while (used < c->out.len) {
+		enum rsp_event ev;
+		used += rsp_decoder_feed(&c->dec, c->out.buf + used,
+					 c->out.len - used, &ev);
+		assert_true(ev == RSP_EV_NONE || ev == RSP_EV_PACKET ||
+			    ev == RSP_EV_ACK || ev == RSP_EV_NAK);
+		if (ev == RSP_EV_ACK)
+			c->acks++;
+		if (ev == RSP_EV_NAK)
+			c->naks++;
+		if (ev != RSP_EV_PACKET)
+			continue;
+		/* What we send must fit what we advertise. */
+		assert_true(c->dec.len <= RSP_PACKET_SIZE);
+		if (c->n < MAX_REPLIES) {
+			c->reply[c->n] = malloc(c->dec.len + 1);
+			memcpy(c->reply[c->n], c->dec.buf, c->dec.len + 1);
+			c->len[c->n] = c->dec.len;
+		}
+		c->n++;
+	}
+	strbuf_reset(&c->out);
+}
+
+static void send_event(struct ctx *c, enum rsp_event ev, const char *pkt,
+		       size_t len)
+{
+	clear_replies(c);
+	c->keep = rsp_session_event(&c->s, ev, pkt, len, &c->out);
+	collect(c);
+}
+
+/* Sends one packet; returns the last reply packet's payload. */
+static const char *send_n(struct ctx *c, const char *pkt, size_t len)
+{
+	send_event(c, RSP_EV_PACKET, pkt, len);
+	assert_true(c->n >= 1);
+	return c->reply[c->n - 1];
+}
+
+static const char *send(struct ctx *c, const char *pkt)
+{
+	return send_n(c, pkt, strlen(pkt));
+}
+
+static void handshake(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "qSupported:multiprocess+;swbreak+"),
+			    "PacketSize=40000;qXfer:features:read+;"
+			    "qXfer:threads:read+;QStartNoAckMode+;"
+			    "qSearch:memory+;vContSupported-");
+	assert_string_equal(send(c, "vMustReplyEmpty"), "");
+	assert_string_equal(send(c, "qAttached"), "1");
+	assert_string_equal(send(c, "qAttached:1"), "1");
+	assert_string_equal(send(c, "qOffsets"), "");
+	assert_string_equal(send(c, "qSymbol::"), "OK");
+	assert_string_equal(send(c, "qTStatus"), "");
+	assert_string_equal(send(c, "?"), "T05thread:01;");
+	assert_string_equal(send(c, "qC"), "QC1");
+	assert_string_equal(send(c, "vKill;1"), "OK");
+}
+
+static const struct gdb_arch *arch_without_xml(void *t)
+{
+	(void)t;
+	static struct gdb_arch no_xml;
+	no_xml = fake_arch;
+	no_xml.target_xml = NULL;
+	return &no_xml;
+}
+
+static void qsupported_without_xml(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.arch = arch_without_xml;
+	const char *r = send(c, "qSupported");
+	assert_null(strstr(r, "features"));
+	assert_non_null(strstr(r, "PacketSize=40000"));
+	assert_string_equal(send(c, "qXfer:features:read:target.xml:0,100"),
+			    "E00");
+}
+
+static void unknown_packets_get_empty_reply(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "qNonsense"), "");
+	assert_string_equal(send(c, "Z0,1000,1"), "");
+	assert_string_equal(send(c, "vFile:open:x"), "");
+	assert_string_equal(send(c, "qXfer:auxv:read::0,100"), "");
+	/* A name too long for the table is just unknown. */
+	assert_string_equal(send(c, "qAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+			    "");
+	assert_true(c->keep);
+}
+
+static void ack_mode_and_no_ack_switch(void **state)
+{
+	struct ctx *c = *state;
+	c->s.no_ack = false;
+	assert_string_equal(send(c, "qAttached"), "1");
+	assert_int_equal(c->acks, 1);
+	assert_string_equal(send(c, "QStartNoAckMode"), "OK");
+	assert_int_equal(c->acks, 1); /* the request itself is still acked */
+	assert_true(c->s.no_ack);
+	assert_string_equal(send(c, "qAttached"), "1");
+	assert_int_equal(c->acks, 0);
+}
+
+static void nak_resends_last_packet(void **state)
+{
+	struct ctx *c = *state;
+	c->s.no_ack = false;
+	send(c, "qC");
+	send_event(c, RSP_EV_NAK, NULL, 0);
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->reply[0], "QC1");
+	/* A corrupt packet gets '-' in ack mode... */
+	send_event(c, RSP_EV_BAD_CHECKSUM, NULL, 0);
+	assert_int_equal(c->n, 0);
+	assert_int_equal(c->naks, 1);
+}
+
+static void dropped_packets_in_no_ack_mode(void **state)
+{
+	struct ctx *c = *state;
+	/* ...and an error reply without acks, so gdb is not left waiting. */
+	send_event(c, RSP_EV_OVERSIZE, NULL, 0);
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->reply[0], "E27");
+	send_event(c, RSP_EV_BAD_CHECKSUM, NULL, 0);
+	assert_string_equal(c->reply[0], "E22");
+	assert_true(c->keep);
+}
+
+static void interrupt_gives_sigint_stop(void **state)
+{
+	struct ctx *c = *state;
+	send(c, "Hg2");
+	send_event(c, RSP_EV_INTERRUPT, NULL, 0);
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->reply[0], "T02thread:02;");
+}
+
+static void thread_selection(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "Hg0"), "OK");
+	assert_string_equal(send(c, "qC"), "QC1");
+	assert_string_equal(send(c, "Hg2"), "OK");
+	assert_string_equal(send(c, "qC"), "QC2");
+	assert_string_equal(send(c, "?"), "T05thread:02;");
+	assert_string_equal(send(c, "Hc-1"), "OK");
+	assert_string_equal(send(c, "Hgp1.1"), "OK");
+	assert_string_equal(send(c, "qC"), "QC1");
+	assert_string_equal(send(c, "Hg3"), "E03");
+	assert_string_equal(send(c, "Hc7fffffff"), "E03");
+	assert_string_equal(send(c, "Hgzz"), "E22");
+	assert_string_equal(send(c, "Hx1"), "E22");
+	assert_string_equal(send(c, "H"), "E22");
+	assert_string_equal(send(c, "Hg10000000000000000"), "E22");
+	assert_string_equal(send(c, "qC"), "QC1"); /* unchanged by errors */
+}
+
+static void thread_alive(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "T1"), "OK");
+	assert_string_equal(send(c, "T2"), "OK");
+	assert_string_equal(send(c, "T3"), "E03");
+	assert_string_equal(send(c, "T0"), "E03");
+	assert_string_equal(send(c, "T"), "E22");
+}
+
+static void thread_lists(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "qfThreadInfo"), "m1,2");
+	assert_string_equal(send(c, "qsThreadInfo"), "l");
+	assert_string_equal(send(c, "qsThreadInfo"), "l");
+	assert_string_equal(send(c, "qfThreadInfo"), "m1,2");
+}
+
+static unsigned many_threads(void *t)
+{
+	(void)t;
+	return 100000;
+}
+
+static void thread_list_is_chunked(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.thread_count = many_threads;
+	const char *r = send(c, "qfThreadInfo");
+	unsigned seen = 0, expect = 1;
+	for (int round = 0; round < 10 && r[0] == 'm'; round++) {
+		assert_true(strlen(r) <= RSP_PACKET_SIZE);
+		const char *p = r + 1;
+		while (*p) {
+			unsigned long id = strtoul(p, (char **)&p, 16);
+			assert_int_equal(id, expect);
+			expect++;
+			seen++;
+			if (*p == ',')
+				p++;
+		}
+		r = send(c, "qsThreadInfo");
+	}
+	assert_string_equal(r, "l");
+	assert_int_equal(seen, 100000);
+}
+
+static void thread_extra_info(void **state)
+{
+	struct ctx *c = *state;
+	char want[64];
+	const char text[] = "cpu1 \x01";
+	hex_encode(want, text, strlen(text));
+	want[2 * strlen(text)] = '\0';
+	assert_string_equal(send(c, "qThreadExtraInfo,2"), want);
+	assert_string_equal(send(c, "qThreadExtraInfo,3"), "E03");
+	assert_string_equal(send(c, "qThreadExtraInfo,"), "E22");
+}
+
+static void xfer_target_xml_paged(void **state)
+{
+	struct ctx *c = *state;
+	/* The fake document holds *$#} to check escaping on the wire. */
+	const char *xml = fake_arch.target_xml;
+	send(c, "qXfer:features:read:target.xml:0,a");
+	assert_int_equal(c->len[0], 11);
+	assert_int_equal(c->reply[0][0], 'm');
+	assert_memory_equal(c->reply[0] + 1, xml, 10);
+	char pkt[64];
+	snprintf(pkt, sizeof(pkt), "qXfer:features:read:target.xml:%zx,1000",
+		 strlen(xml) - 5);
+	send(c, pkt);
+	assert_int_equal(c->reply[0][0], 'l');
+	assert_string_equal(c->reply[0] + 1, xml + strlen(xml) - 5);
+	assert_string_equal(send(c, "qXfer:features:read:target.xml:fff,a"),
+			    "l");
+	assert_string_equal(send(c, "qXfer:features:read:other.xml:0,10"),
+			    "E00");
+	assert_string_equal(send(c, "qXfer:features:read:target.xml:0"),
+			    "E22");
+	assert_string_equal(send(c, "qXfer:features:write:target.xml:0,1"),
+			    "E22");
+}
+
+static void xfer_threads(void **state)
+{
+	struct ctx *c = *state;
+	const char *r = send(c, "qXfer:threads:read::0,ffff");
+	assert_string_equal(r,
+		"l<?xml version=\"1.0\"?>\n<threads>\n"
+		"<thread id=\"1\" name=\"swapper/0\">cpu0 ?</thread>\n"
+		"<thread id=\"2\" name=\"kw&lt;&amp;&gt;&quot;x&apos;\">"
+		"cpu1 ?</thread>\n</threads>\n");
+	/* Paging: small pieces reassemble into the same document. */
+	char doc[1024] = "";
+	for (unsigned off = 0, round = 0; round < 100; round++) {
+		char pkt[64];
+		snprintf(pkt, sizeof(pkt), "qXfer:threads:read::%x,7", off);
+		r = send(c, pkt);
+		strcat(doc, r + 1);
+		off += (unsigned)strlen(r + 1);
+		if (r[0] == 'l')
+			break;
+		assert_int_equal(r[0], 'm');
+	}
+	assert_string_equal(doc, "<?xml version=\"1.0\"?>\n<threads>\n"
+		"<thread id=\"1\" name=\"swapper/0\">cpu0 ?</thread>\n"
+		"<thread id=\"2\" name=\"kw&lt;&amp;&gt;&quot;x&apos;\">"
+		"cpu1 ?</thread>\n</threads>\n");
+	assert_string_equal(send(c, "qXfer:threads:read:x:0,10"), "E00");
+}
+
+static void registers_g(void **state)
+{
+	struct ctx *c = *state;
+	/* r0 little endian, r1, then 10 unknown bytes of st. */
+	assert_string_equal(send(c, "g"), "8877665544332211" "efbeadde"
+					  "xxxxxxxxxxxxxxxxxxxx");
+	send(c, "Hg2");
+	assert_string_equal(send(c, "g"), "0200000000000000" "efbeadde"
+					  "xxxxxxxxxxxxxxxxxxxx");
+}
+
+static void registers_p(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "p0"), "8877665544332211");
+	assert_string_equal(send(c, "p1"), "efbeadde");
+	assert_string_equal(send(c, "p2"), "xxxxxxxxxxxxxxxxxxxx");
+	assert_string_equal(send(c, "p3"), "E02");
+	assert_string_equal(send(c, "pffffffffffffffff"), "E02");
+	assert_string_equal(send(c, "p"), "E22");
+	assert_string_equal(send(c, "pq"), "E22");
+}
+
+static void register_writes_refused(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "G00"), "E30");
+	assert_string_equal(send(c, "P0=1122334455667788"), "E30");
+}
+
+static void expect_hex_of_fake(const char *r, uint64_t addr, size_t len)
+{
+	assert_int_equal(strlen(r), 2 * len);
+	for (size_t i = 0; i < len; i++) {
+		char want[3];
+		snprintf(want, sizeof(want), "%02x", fake_byte(addr + i));
+		if (memcmp(r + 2 * i, want, 2) != 0)
+			fail_msg("byte %zu: %.2s != %s", i, r + 2 * i, want);
+	}
+}
+
+static void memory_reads(void **state)
+{
+	struct ctx *c = *state;
+	expect_hex_of_fake(send(c, "m10000,10"), 0x10000, 16);
+	expect_hex_of_fake(send(c, "m1fff0,10"), 0x1fff0, 16);
+	/* Partial: stops at the hole or the end. */
+	expect_hex_of_fake(send(c, "m13ff8,100"), 0x13ff8, 8);
+	expect_hex_of_fake(send(c, "m1fffc,100"), 0x1fffc, 4);
+	/* Nothing readable. */
+	assert_string_equal(send(c, "m14000,10"), "E14");
+	assert_string_equal(send(c, "m0,1"), "E14");
+	assert_string_equal(send(c, "mffffffffffffffff,10"), "E14");
+	assert_string_equal(send(c, "m10000,0"), "");
+	/* Malformed. */
+	assert_string_equal(send(c, "m10000"), "E22");
+	assert_string_equal(send(c, "m10000,"), "E22");
+	assert_string_equal(send(c, "m,10"), "E22");
+	assert_string_equal(send(c, "m10000,10,"), "E22");
+	assert_string_equal(send(c, "m1g,10"), "E22");
+	assert_string_equal(send(c, "m10000000000000000,1"), "E22");
+}
+
+static void memory_read_clamped_to_packet(void **state)
+{
+	struct ctx *c = *state;
+	/* A huge length gets what fits one packet, here all 16 KiB up to
+	 * the hole. */
+	const char *r = send(c, "m10000,ffffffffffffffff");
+	expect_hex_of_fake(r, 0x10000, 0x4000);
+	r = send(c, "m15000,40000"); /* 0x40000 > packet/2 = 0x20000 */
+	expect_hex_of_fake(r, 0x15000, 0xb000);
+}
+
+static size_t big_read(void *t, uint64_t addr, void *buf, size_t len)
+{
+	(void)t;
+	memset(buf, (int)(addr & 0xff), len);
+	return len;
+}
+
+static void memory_read_full_packet(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = big_read;
+	const char *r = send(c, "m42,100000");
+	assert_int_equal(strlen(r), RSP_PACKET_SIZE);
+	assert_memory_equal(r, "4242", 4);
+	assert_memory_equal(r + RSP_PACKET_SIZE - 4, "4242", 4);
+}
+
+static void memory_write_M(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "M10010,3:a1b2c3"), "OK");
+	assert_memory_equal(c->fake.mem + 0x10, "\xa1\xb2\xc3", 3);
+	expect_hex_of_fake(send(c, "m10000,10"), 0x10000, 16) ;
+}
+
+static void memory_write_M_replies_data(void **state)
+{
+	struct ctx *c = *state;
+	send(c, "M10010,2:0102");
+	assert_string_equal(send(c, "m10010,2"), "0102");
+	/* Length and data must agree exactly. */
+	assert_string_equal(send(c, "M10010,2:01"), "E22");
+	assert_string_equal(send(c, "M10010,2:010203"), "E22");
+	assert_string_equal(send(c, "M10010,1:0g"), "E22");
+	assert_string_equal(send(c, "M10010,1"), "E22");
+	assert_string_equal(send(c, "M10010,ffffffff:00"), "E27");
+	/* Failing writes. */
+	assert_string_equal(send(c, "M14000,1:00"), "E05");
+	c->fake.writable = false;
+	assert_string_equal(send(c, "M10010,1:00"), "E05");
+	c->ops.write_mem = NULL;
+	assert_string_equal(send(c, "M10010,1:00"), "E30");
+}
+
+static void memory_write_X(void **state)
+{
+	struct ctx *c = *state;
+	/* The decoder has undone escapes already: data is raw binary. */
+	const char pkt[] = "X10020,4:#$\0*";
+	assert_string_equal(send_n(c, pkt, sizeof(pkt) - 1), "OK");
+	assert_memory_equal(c->fake.mem + 0x20, "#$\0*", 4);
+	assert_string_equal(send(c, "X10020,0:"), "OK");
+	assert_string_equal(send(c, "X10020,2:a"), "E22");
+	assert_string_equal(send(c, "X10020,1:ab"), "E22");
+	assert_string_equal(send(c, "X14000,1:a"), "E05");
+	c->ops.write_mem = NULL;
+	/* No writer: the probe gets "unsupported", so gdb falls back to M. */
+	assert_string_equal(send(c, "X10020,0:"), "");
+	assert_string_equal(send(c, "X10020,1:a"), "E30");
+}
+
+static char *search_packet(uint64_t addr, uint64_t len, const char *pat,
+			   size_t pat_len, size_t *out_len)
+{
+	static char pkt[8192];
+	int n = snprintf(pkt, sizeof(pkt), "qSearch:memory:%llx;%llx;",
+			 (unsigned long long)addr, (unsigned long long)len);
+	memcpy(pkt + n, pat, pat_len);
+	*out_len = (size_t)n + pat_len;
+	return pkt;
+}
+
+static void search_memory(void **state)
+{
+	struct ctx *c = *state;
+	size_t n;
+	char *p;
+	/* Plant a needle across the search window border: the window is
+	 * RSP_SCRATCH_SIZE bytes, far bigger than the fake, so use a small
+	 * memory region by moving the needle around instead. */
+	memcpy(c->fake.mem + 0x3000, "NEEDLE", 6);
+	p = search_packet(0x10000, 0x4000, "NEEDLE", 6, &n);
+	assert_string_equal(send_n(c, p, n), "1,13000");
+	/* Not within the range. */
+	p = search_packet(0x10000, 0x3005, "NEEDLE", 6, &n);
+	assert_string_equal(send_n(c, p, n), "0");
+	/* Huge length: stops at the hole without finding it. */
+	p = search_packet(0x10000, 0xffffffff, "\xfe\xfe\xfe\xfe\xfe", 5, &n);
+	assert_string_equal(send_n(c, p, n), "0");
+	/* Starts in a hole. */
+	p = search_packet(0x14000, 0x100, "N", 1, &n);
+	assert_string_equal(send_n(c, p, n), "0");
+	/* Malformed or unbounded input. */
+	assert_string_equal(send(c, "qSearch:memory:10000;10;"), "E22");
+	assert_string_equal(send(c, "qSearch:memory:10000;10"), "E22");
+	assert_string_equal(send(c, "qSearch:memory:;10;a"), "E22");
+	assert_string_equal(send(c, "qSearch:code:1;1;a"), "E22");
+	char big[5000];
+	memset(big, 'a', sizeof(big));
+	p = search_packet(0x10000, 0x10, big, sizeof(big), &n);
+	assert_string_equal(send_n(c, p, n), "E27");
+	p = search_packet(0x10000, 0x200000000ull, "a", 1, &n);
+	assert_string_equal(send_n(c, p, n), "E27");
+}
+
+/* Memory that is all zeros except a needle straddling two windows. */
+static uint64_t needle_at;
+static size_t zero_mem_with_needle(void *t, uint64_t addr, void *buf,
+				   size_t len)
+{
+	(void)t;
+	static const char needle[] = "BORDER";
+	memset(buf, 0, len);
+	for (size_t i = 0; i < 6; i++)
+		if (needle_at + i >= addr && needle_at + i < addr + len)
+			((char *)buf)[needle_at + i - addr] = needle[i];
+	return len;
+}
+
+static void search_across_window_border(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = zero_mem_with_needle;
+	size_t n;
+	char *p;
+	/* Each window holds RSP_SCRATCH_SIZE new bytes at first, then
+	 * RSP_SCRATCH_SIZE - 5; try spots around both borders. */
+	const uint64_t base = 0x100000;
+	const uint64_t spots[] = {
+		RSP_SCRATCH_SIZE - 3, RSP_SCRATCH_SIZE - 6, RSP_SCRATCH_SIZE,
+		2 * RSP_SCRATCH_SIZE - 5 - 2, 5 * RSP_SCRATCH_SIZE,
+	};
+	for (size_t i = 0; i < sizeof(spots) / sizeof(spots[0]); i++) {
+		needle_at = base + spots[i];
+		p = search_packet(base, 8 * RSP_SCRATCH_SIZE, "BORDER", 6, &n);
+		char want[32];
+		snprintf(want, sizeof(want), "1,%llx",
+			 (unsigned long long)needle_at);
+		assert_string_equal(send_n(c, p, n), want);
+	}
+}
+
+static void monitor(void **state)
+{
+	struct ctx *c = *state;
+	char pkt[128] = "qRcmd,";
+	hex_encode(pkt + 6, "help", 4);
+	send(c, pkt);
+	assert_int_equal(c->n, 2);
+	char want[128] = "O";
+	const char text[] = "commands: help big\n";
+	hex_encode(want + 1, text, strlen(text));
+	assert_string_equal(c->reply[0], want);
+	assert_string_equal(c->reply[1], "OK");
+	assert_string_equal(c->fake.last_monitor, "help");
+	/* Empty command means help. */
+	send(c, "qRcmd,");
+	assert_string_equal(c->fake.last_monitor, "help");
+	assert_string_equal(c->reply[c->n - 1], "OK");
+	/* Unknown: the text, then an error. */
+	hex_encode(pkt + 6, "bogus", 5);
+	pkt[16] = '\0';
+	send(c, pkt);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->reply[0][0], 'O');
+	assert_string_equal(c->reply[1], "E01");
+	/* Bad hex, embedded NUL. */
+	assert_string_equal(send(c, "qRcmd,6"), "E22");
+	assert_string_equal(send(c, "qRcmd,zz"), "E22");
+	assert_string_equal(send(c, "qRcmd,680069"), "E22");
+}
+
+static void monitor_output_is_chunked(void **state)
+{
+	struct ctx *c = *state;
+	char pkt[32] = "qRcmd,";
+	hex_encode(pkt + 6, "big", 3);
+	send(c, pkt);
+	/* 300000 chars: three O packets of at most half a packet, OK */
+	assert_int_equal(c->n, 4);
+	size_t total = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(c->reply[i][0], 'O');
+		total += (c->len[i] - 1) / 2;
+	}
+	assert_int_equal(total, 300000);
+	assert_string_equal(c->reply[3], "OK");
+}
+
+static void monitor_missing(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.monitor = NULL;
+	send(c, "qRcmd,68656c70");
+	assert_string_equal(c->reply[c->n - 1], "E01");
+	assert_int_equal(c->reply[0][0], 'O');
+}
+
+static void resume_packets(void **state)
+{
+	struct ctx *c = *state;
+	const char *const pkts[] = { "c", "C05", "s", "S05", "vCont;c",
+				     "vCont;s:1;c" };
+	char want[256] = "O";
+	const char note[] = "lkstub: the guest runs on; a live-RAM stub "
+			    "cannot stop, step or resume it\n";
+	hex_encode(want + 1, note, strlen(note));
+	want[1 + 2 * strlen(note)] = '\0';
+	send(c, "Hg2");
+	for (size_t i = 0; i < sizeof(pkts) / sizeof(pkts[0]); i++) {
+		send(c, pkts[i]);
+		assert_int_equal(c->n, 2);
+		assert_string_equal(c->reply[0], want);
+		assert_string_equal(c->reply[1], "T05thread:02;");
+	}
+	assert_string_equal(send(c, "vCont?"), "vCont;c;C;s;S");
+}
+
+static void detach_and_kill(void **state)
+{
+	struct ctx *c = *state;
+	assert_string_equal(send(c, "D"), "OK");
+	assert_true(c->keep);
+	assert_string_equal(send(c, "D;1"), "OK");
+	assert_true(c->keep);
+	send_event(c, RSP_EV_PACKET, "k", 1);
+	assert_int_equal(c->n, 0); /* no reply to k */
+	assert_false(c->keep);
+}
+
+static void output_cap_drops_client(void **state)
+{
+	struct ctx *c = *state;
+	struct strbuf small;
+	strbuf_init(&small, 64);
+	assert_false(rsp_session_event(&c->s, RSP_EV_PACKET, "m10000,100", 10,
+				       &small));
+	strbuf_free(&small);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(handshake),
+		T(qsupported_without_xml),
+		T(unknown_packets_get_empty_reply),
+		T(ack_mode_and_no_ack_switch),
+		T(nak_resends_last_packet),
+		T(dropped_packets_in_no_ack_mode),
+		T(interrupt_gives_sigint_stop),
+		T(thread_selection),
+		T(thread_alive),
+		T(thread_lists),
+		T(thread_list_is_chunked),
+		T(thread_extra_info),
+		T(xfer_target_xml_paged),
+		T(xfer_threads),
+		T(registers_g),
+		T(registers_p),
+		T(register_writes_refused),
+		T(memory_reads),
+		T(memory_read_clamped_to_packet),
+		T(memory_read_full_packet),
+		T(memory_write_M),
+		T(memory_write_M_replies_data),
+		T(memory_write_X),
+		T(search_memory),
+		T(search_across_window_border),
+		T(monitor),
+		T(monitor_output_is_chunked),
+		T(monitor_missing),
+		T(resume_packets),
+		T(detach_and_kill),
+		T(output_cap_drops_client),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

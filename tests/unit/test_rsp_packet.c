@@ -1,0 +1,331 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stub/rsp_packet.h"
+
+/* "$raw#cs" with the checksum computed here, independently of the code
+ * under test. raw is sent as is (escapes and runs included). */
+static size_t frame(char *out, const char *raw, size_t len)
+{
+	unsigned sum = 0;
+	for (size_t i = 0; i < len; i++)
+		sum += (unsigned char)raw[i];
+	out[0] = '$';
+	memcpy(out + 1, raw, len);
+	snprintf(out + 1 + len, 4, "#%02x", sum & 0xff);
+	return len + 4;
+}
+
+/* Feeds all of in, one byte at a time when bytewise; returns the events
+ * seen (up to max) and keeps the last packet in last/last_len. */
+struct seen {
+	enum rsp_event ev[16];
+	unsigned n;
+	char last[64];
+	size_t last_len;
+};
+
+static void feed(struct rsp_decoder *d, const char *in, size_t len,
+		 bool bytewise, struct seen *s)
+{
+	size_t used = 0;
+	while (used < len) {
+		enum rsp_event ev;
+		size_t avail = bytewise ? 1 : len - used;
+		size_t n = rsp_decoder_feed(d, in + used, avail, &ev);
+		assert_true(n > 0 && n <= avail);
+		used += n;
+		if (ev == RSP_EV_NONE)
+			continue;
+		if (s->n < 16)
+			s->ev[s->n++] = ev;
+		if (ev == RSP_EV_PACKET && d->len < sizeof(s->last)) {
+			memcpy(s->last, d->buf, d->len);
+			s->last_len = d->len;
+		}
+	}
+}
+
+static int setup(void **state)
+{
+	struct rsp_decoder *d = malloc(sizeof(*d));
+	char err[256];
+	assert_int_equal(rsp_decoder_init(d, err), 0);
+	*state = d;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rsp_decoder_free(*state);
+	free(*state);
+	return 0;
+}
+
+static void simple_packet(void **state)
+{
+	struct seen s = { 0 };
+	feed(*state, "$g#67", 5, false, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+	assert_int_equal(s.last_len, 1);
+	assert_memory_equal(s.last, "g", 1);
+}
+
+static void one_byte_at_a_time(void **state)
+{
+	char pkt[64];
+	size_t n = frame(pkt, "m1000,40", 8);
+	struct seen s = { 0 };
+	feed(*state, pkt, n, true, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+	assert_memory_equal(s.last, "m1000,40", 8);
+}
+
+static void bad_checksum_then_good(void **state)
+{
+	struct seen s = { 0 };
+	const char in[] = "$g#00$g#67";
+	feed(*state, in, sizeof(in) - 1, false, &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.ev[0], RSP_EV_BAD_CHECKSUM);
+	assert_int_equal(s.ev[1], RSP_EV_PACKET);
+}
+
+static void non_hex_checksum(void **state)
+{
+	struct seen s = { 0 };
+	const char in[] = "$g#zz$g#67";
+	feed(*state, in, sizeof(in) - 1, false, &s);
+	assert_true(s.n >= 2);
+	assert_int_equal(s.ev[0], RSP_EV_BAD_CHECKSUM);
+	assert_int_equal(s.ev[s.n - 1], RSP_EV_PACKET);
+}
+
+static void uppercase_checksum(void **state)
+{
+	struct seen s = { 0 };
+	const char in[] = "$qC#B4"; /* 'q' + 'C' = 0xb4 */
+	feed(*state, in, sizeof(in) - 1, false, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+}
+
+static void acks_interrupt_and_garbage(void **state)
+{
+	struct seen s = { 0 };
+	char in[64];
+	size_t n = 0;
+	in[n++] = '+';
+	in[n++] = '-';
+	memcpy(in + n, "junk\r\n", 6);
+	n += 6;
+	in[n++] = 0x03;
+	n += frame(in + n, "?", 1);
+	feed(*state, in, n, false, &s);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.ev[0], RSP_EV_ACK);
+	assert_int_equal(s.ev[1], RSP_EV_NAK);
+	assert_int_equal(s.ev[2], RSP_EV_INTERRUPT);
+	assert_int_equal(s.ev[3], RSP_EV_PACKET);
+	assert_memory_equal(s.last, "?", 1);
+}
+
+static void ctrl_c_inside_packet_is_data(void **state)
+{
+	char pkt[16];
+	size_t n = frame(pkt, "a\x03" "b", 3);
+	struct seen s = { 0 };
+	feed(*state, pkt, n, false, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+	assert_int_equal(s.last_len, 3);
+	assert_memory_equal(s.last, "a\x03" "b", 3);
+}
+
+static void escapes(void **state)
+{
+	/* X data "#$}*" escaped as }\x03 }\x04 }] }\x0a */
+	const char raw[] = "X0,4:}\x03}\x04}]}\x0a";
+	char pkt[64];
+	size_t n = frame(pkt, raw, sizeof(raw) - 1);
+	struct seen s = { 0 };
+	feed(*state, pkt, n, true, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+	assert_int_equal(s.last_len, 9);
+	assert_memory_equal(s.last, "X0,4:#$}*", 9);
+}
+
+static void run_length(void **state)
+{
+	/* '0' then "* " (32 - 29 = 3 more): "0000"; "x*!" = 5 x's. */
+	const char raw[] = "0* 1x*!";
+	char pkt[32];
+	size_t n = frame(pkt, raw, sizeof(raw) - 1);
+	struct seen s = { 0 };
+	feed(*state, pkt, n, false, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+	assert_int_equal(s.last_len, 10);
+	assert_memory_equal(s.last, "00001xxxxx", 10);
+}
+
+static void run_length_malformed(void **state)
+{
+	struct seen s = { 0 };
+	char pkt[32];
+	size_t n = frame(pkt, "* ", 2); /* nothing to repeat */
+	feed(*state, pkt, n, false, &s);
+	n = frame(pkt, "a*\x01", 3);     /* count not printable */
+	feed(*state, pkt, n, false, &s);
+	n = frame(pkt, "a*", 2);         /* '*' right before '#' */
+	feed(*state, pkt, n, false, &s);
+	n = frame(pkt, "a}", 2);         /* '}' right before '#' */
+	feed(*state, pkt, n, false, &s);
+	assert_int_equal(s.n, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(s.ev[i], RSP_EV_BAD_FRAME);
+	feed(*state, "$g#67", 5, false, &s); /* and it goes on */
+	assert_int_equal(s.ev[4], RSP_EV_PACKET);
+}
+
+static void restart_on_dollar(void **state)
+{
+	struct seen s = { 0 };
+	const char in[] = "$m10,$g#67";
+	feed(*state, in, sizeof(in) - 1, false, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+	assert_memory_equal(s.last, "g", 1);
+}
+
+/* Sends a packet of `len` payload bytes 'a' in one frame. */
+static enum rsp_event feed_big(struct rsp_decoder *d, size_t len)
+{
+	char *raw = malloc(len + 8);
+	assert_non_null(raw);
+	memset(raw, 'a', len);
+	char *pkt = malloc(len + 8);
+	size_t n = frame(pkt, raw, len);
+	enum rsp_event last = RSP_EV_NONE;
+	size_t used = 0;
+	while (used < n) {
+		enum rsp_event ev;
+		used += rsp_decoder_feed(d, pkt + used, n - used, &ev);
+		if (ev != RSP_EV_NONE)
+			last = ev;
+	}
+	free(raw);
+	free(pkt);
+	return last;
+}
+
+static void packet_size_limits(void **state)
+{
+	struct rsp_decoder *d = *state;
+	assert_int_equal(feed_big(d, RSP_PACKET_SIZE), RSP_EV_PACKET);
+	assert_int_equal(d->len, RSP_PACKET_SIZE);
+	assert_int_equal(feed_big(d, RSP_PACKET_SIZE + 1), RSP_EV_OVERSIZE);
+	assert_int_equal(feed_big(d, 3 * RSP_PACKET_SIZE), RSP_EV_OVERSIZE);
+	assert_int_equal(feed_big(d, 10), RSP_EV_PACKET);
+	assert_int_equal(d->len, 10);
+}
+
+static void run_length_past_limit(void **state)
+{
+	struct rsp_decoder *d = *state;
+	/* RSP_PACKET_SIZE - 2 bytes, then a run of 97 */
+	size_t len = RSP_PACKET_SIZE - 2;
+	char *raw = malloc(len + 2);
+	memset(raw, 'a', len);
+	raw[len] = '*';
+	raw[len + 1] = '~';
+	char *pkt = malloc(len + 8);
+	size_t n = frame(pkt, raw, len + 2);
+	struct seen s = { 0 };
+	feed(d, pkt, n, false, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_OVERSIZE);
+	free(raw);
+	free(pkt);
+}
+
+static void checksum_matches_naive(void **state)
+{
+	(void)state;
+	unsigned char buf[5000];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 131 + 7);
+	memset(buf + 1000, 0xff, 3000); /* lanes near their limit */
+	for (size_t len = 0; len <= sizeof(buf); len += (len < 64 ? 1 : 61)) {
+		unsigned sum = 0;
+		for (size_t i = 0; i < len; i++)
+			sum += buf[i];
+		assert_int_equal(rsp_checksum(buf, len), sum & 0xff);
+	}
+}
+
+static void encode_escapes_and_round_trips(void **state)
+{
+	struct rsp_decoder *d = *state;
+	struct strbuf out;
+	strbuf_init(&out, 4096);
+	assert_true(rsp_encode(&out, "a$b#c}d*e", 9));
+	assert_string_equal(out.buf, "$a}\x04" "b}\x03" "c}]d}\x0a" "e#51");
+
+	unsigned char all[256];
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	strbuf_reset(&out);
+	assert_true(rsp_encode(&out, all, 256));
+	enum rsp_event ev;
+	size_t used = rsp_decoder_feed(d, out.buf, out.len, &ev);
+	assert_int_equal(used, out.len);
+	assert_int_equal(ev, RSP_EV_PACKET);
+	assert_int_equal(d->len, 256);
+	assert_memory_equal(d->buf, all, 256);
+	strbuf_free(&out);
+}
+
+static void encode_respects_cap(void **state)
+{
+	(void)state;
+	struct strbuf out;
+	strbuf_init(&out, 8);
+	assert_false(rsp_encode(&out, "0123456789", 10));
+	assert_true(out.overflow);
+	strbuf_free(&out);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(simple_packet),
+		T(one_byte_at_a_time),
+		T(bad_checksum_then_good),
+		T(non_hex_checksum),
+		T(uppercase_checksum),
+		T(acks_interrupt_and_garbage),
+		T(ctrl_c_inside_packet_is_data),
+		T(escapes),
+		T(run_length),
+		T(run_length_malformed),
+		T(restart_on_dollar),
+		T(packet_size_limits),
+		T(run_length_past_limit),
+		T(checksum_matches_naive),
+		T(encode_escapes_and_round_trips),
+		T(encode_respects_cap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
