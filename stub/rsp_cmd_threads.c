@@ -78,10 +78,11 @@ static int thread_info_chunk(struct rsp_session *s, struct rsp_reply *r)
 	size_t limit = RSP_PACKET_SIZE - 16; /* room for one more id */
 	size_t start = r->out->len;
 	rsp_reply_str(r, "m");
-	for (unsigned tid = s->info_cursor; tid <= count; tid++) {
+	const unsigned first = s->info_cursor;
+	for (unsigned tid = first; tid <= count; tid++) {
 		char id[16];
 		int n = snprintf(id, sizeof(id), "%s%x",
-				 tid == s->info_cursor ? "" : ",", tid);
+				 tid == first ? "" : ",", tid);
 		if (r->out->len - start + (size_t)n > limit)
 			break;
 		strbuf_append(r->out, id, (size_t)n);

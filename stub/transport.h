@@ -14,6 +14,7 @@ struct listener {
 	int fd;                          /* listening socket, -1 for stdio */
 	char address[TRANSPORT_ADDR_LEN]; /* as server_address() shows it */
 	char path[108];                  /* Unix socket file to remove */
+	bool taken;                      /* stdio: its one client exists */
 };
 
 /* One accepted client's descriptors (the same fd twice for sockets). */

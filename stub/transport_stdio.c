@@ -15,7 +15,9 @@ static int stdio_open(struct listener *l, const char *spec, char *err)
 
 static int stdio_accept(struct listener *l, struct transport_conn *c)
 {
-	(void)l;
+	if (l->taken)
+		return -1;
+	l->taken = true;
 	c->in_fd = STDIN_FILENO;
 	c->out_fd = STDOUT_FILENO;
 	snprintf(c->peer, sizeof(c->peer), "stdio");
