@@ -127,13 +127,16 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 	strbuf_printf(out, "  found by      %s\n", ki->method);
 	strbuf_printf(out, "  kaslr offset  %#llx\n",
 		      (unsigned long long)ki->kaslr_offset);
-	strbuf_printf(out, "  phys_base     %#llx\n",
+	strbuf_printf(out, "  %-13s %#llx\n",
+		      ki->arch->phys_base_name,
 		      (unsigned long long)ki->phys_base);
 	strbuf_printf(out, "  page_offset   %#llx\n",
 		      (unsigned long long)as->page_offset);
 	strbuf_printf(out, "  paging        %s %u-level, root PA %#llx\n",
 		      as->arch->name, as->levels,
 		      (unsigned long long)as->root_pa);
+	if (ki->paging_note[0])
+		strbuf_printf(out, "                %s\n", ki->paging_note);
 	strbuf_printf(out, "  image         %#llx-%#llx at PA %#llx\n",
 		      (unsigned long long)as->image_start,
 		      (unsigned long long)as->image_end,
@@ -161,6 +164,8 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 void kernel_target_gdb_command(const struct kernel_target *kt,
 			       struct strbuf *out)
 {
-	strbuf_printf(out, "add-symbol-file %s -o %#llx -s .data..percpu 0",
-		      kt->vm->path, (unsigned long long)kt->ki.kaslr_offset);
+	/* -o moves every section; zero-based per-cpu symbols must stay. */
+	strbuf_printf(out, "add-symbol-file %s -o %#llx%s", kt->vm->path,
+		      (unsigned long long)kt->ki.kaslr_offset,
+		      kt->vm->percpu_zero_based ? " -s .data..percpu 0" : "");
 }

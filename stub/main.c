@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}
-	if (!kernel_arch_for(vm.machine)) {
+	if (!kernel_arch_for(vm.machine) || !gdb_arch_for(vm.machine)) {
 		fprintf(stderr, "lkstub: %s: ELF machine %u is not supported\n",
 			o.vmlinux, vm.machine);
 		return 1;
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	}
 	kt.mem = &mem;
 	kt.vm = &vm;
-	kt.gdb_arch = &gdb_arch_x86_64;
+	kt.gdb_arch = gdb_arch_for(vm.machine);
 	if (locate(&kt, &o, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;

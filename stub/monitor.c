@@ -48,8 +48,9 @@ static int mon_kaslr(struct kernel_target *kt, const char *arg,
 		     struct strbuf *out)
 {
 	(void)arg;
-	strbuf_printf(out, "KASLR offset %#llx, phys_base %#llx, page_offset "
+	strbuf_printf(out, "KASLR offset %#llx, %s %#llx, page_offset "
 		      "%#llx\n", (unsigned long long)kt->ki.kaslr_offset,
+		      kt->ki.arch->phys_base_name,
 		      (unsigned long long)kt->ki.phys_base,
 		      (unsigned long long)kt->ki.as.page_offset);
 	return 0;

@@ -28,6 +28,10 @@ struct gdb_arch {
 };
 
 extern const struct gdb_arch gdb_arch_x86_64;
+extern const struct gdb_arch gdb_arch_aarch64;
+
+/* The description for an ELF machine (EM_*), or NULL. */
+const struct gdb_arch *gdb_arch_for(unsigned elf_machine);
 
 /* Register values of one thread, in target byte order, back to back in
  * gdb's register order; valid[i] false means "unknown" (sent as xx). */

@@ -14,7 +14,8 @@
 
 const struct kernel_arch *kernel_arch_for(uint16_t elf_machine)
 {
-	static const struct kernel_arch *const arches[] = { &kernel_x86_64 };
+	static const struct kernel_arch *const arches[] = { &kernel_x86_64,
+							    &kernel_aarch64 };
 	for (size_t i = 0; i < sizeof(arches) / sizeof(arches[0]); i++)
 		if (arches[i]->elf_machine == elf_machine)
 			return arches[i];
@@ -193,8 +194,7 @@ static int scan_banner(struct kernel_info *ki, const struct guest_mem *m,
 				continue;
 			release_from_banner(ki, vm);
 			snprintf(ki->method, sizeof(ki->method),
-				 "linux_banner: image at PA %#llx, KASLR "
-				 "offset from the page tables",
+				 "linux_banner: image at PA %#llx",
 				 (unsigned long long)pa);
 			ki->vmcoreinfo_pa = UINT64_MAX;
 			return 0;

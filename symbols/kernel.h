@@ -29,7 +29,8 @@ struct kernel_info {
 	char method[96];          /* how the kernel was found, for the user */
 	uint64_t vmcoreinfo_pa;   /* UINT64_MAX when not used */
 	uint64_t kaslr_offset;    /* runtime VA - link VA of the image */
-	uint64_t phys_base;       /* arch meaning (x86_64: phys_base) */
+	uint64_t phys_base;       /* x86_64: phys_base; aarch64: PHYS_OFFSET */
+	char paging_note[160];    /* how the walk's parameters were found */
 	struct kernel_as as;
 };
 
@@ -38,6 +39,7 @@ struct kernel_arch {
 	uint16_t elf_machine;
 	const struct arch_ops *paging;
 	uint64_t image_align; /* physical alignment of the kernel image */
+	const char *phys_base_name; /* what kernel_info.phys_base is */
 	/* From a vmcoreinfo whose build-id and _stext already matched. */
 	int (*from_vmcoreinfo)(struct kernel_info *ki,
 			       const struct vmcoreinfo *vi,
@@ -58,6 +60,7 @@ struct kernel_arch {
 };
 
 extern const struct kernel_arch kernel_x86_64;
+extern const struct kernel_arch kernel_aarch64;
 
 const struct kernel_arch *kernel_arch_for(uint16_t elf_machine);
 

@@ -105,6 +105,9 @@ static int from_image_x86_64(struct kernel_info *ki, uint64_t text_pa,
 		if (kva_walk(as, text + off, &w) == PT_OK && w.pa == text_pa) {
 			ki->kaslr_offset = off;
 			ki->phys_base = text_pa - (text + off - START_KERNEL_MAP);
+			snprintf(ki->paging_note, sizeof(ki->paging_note),
+				 "KASLR offset: the step the page tables map "
+				 "to _text's PA");
 			return x86_finish(ki, vm, m, err);
 		}
 	}
@@ -158,6 +161,7 @@ const struct kernel_arch kernel_x86_64 = {
 	.elf_machine = EM_X86_64,
 	.paging = &arch_x86_64,
 	.image_align = 2ULL << 20, /* CONFIG_PHYSICAL_ALIGN */
+	.phys_base_name = "phys_base",
 	.from_vmcoreinfo = from_vmcoreinfo_x86_64,
 	.from_image = from_image_x86_64,
 	.from_offsets = from_offsets_x86_64,

@@ -114,6 +114,9 @@ int vmlinux_open(struct vmlinux *vm, const char *path, char *err)
 		} else if (sh.sh_type == SHT_NOTE && !vm->build_id_len) {
 			read_build_id(vm, scn);
 		}
+		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".data..percpu") && !sh.sh_addr)
+			vm->percpu_zero_based = true;
 		if ((sh.sh_flags & SHF_ALLOC) && sh.sh_size &&
 		    vm->nr_sections < VMLINUX_MAX_SECTIONS) {
 			struct vmlinux_section *s =

@@ -25,6 +25,9 @@ struct vmlinux {
 	uint8_t build_id[BUILD_ID_MAX];
 	size_t build_id_len;
 	char build_id_hex[2 * BUILD_ID_MAX + 1];
+	/* x86_64 links per-cpu variables as offsets from 0 (the section is
+	 * at address 0); arm64 links them inside the image. */
+	bool percpu_zero_based;
 	struct symtab syms;
 	struct vmlinux_section sections[VMLINUX_MAX_SECTIONS];
 	unsigned nr_sections;

@@ -28,8 +28,8 @@ static enum pt_result walk_x86_64(const struct kernel_as *as, uint64_t va,
 		return w->result = PT_NOT_CANONICAL;
 
 	uint64_t table = as->root_pa & X86_PTE_ADDR;
-	for (unsigned level = as->levels; level >= 1; level--) {
-		unsigned shift = 12 + 9 * (level - 1);
+	for (int level = (int)as->levels; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (unsigned)(level - 1);
 		struct pt_step *s = &w->step[w->nr++];
 		s->level = level;
 		s->table_pa = table;
@@ -60,14 +60,13 @@ static enum pt_result walk_x86_64(const struct kernel_as *as, uint64_t va,
 	return w->result = PT_BAD_ENTRY; /* not reached */
 }
 
-static const char *level_name_x86_64(const struct kernel_as *as,
-				     unsigned level)
+static const char *level_name_x86_64(const struct kernel_as *as, int level)
 {
 	static const char *const names[] = { "?", "PTE", "PMD", "PUD",
 					     "P4D/PML4", "PGD/PML5" };
 	if (level == 4 && as->levels == 4)
 		return "PGD/PML4";
-	return level < 6 ? names[level] : "?";
+	return level >= 1 && level < 6 ? names[level] : "?";
 }
 
 const struct arch_ops arch_x86_64 = {

@@ -16,7 +16,8 @@ struct kernel_as;
 
 /* One step of a walk, kept so `monitor translate` can show it. */
 struct pt_step {
-	unsigned level;    /* architecture's level number (x86: 5..1) */
+	int level;         /* architecture's level number (x86: 5..1,
+			    * aarch64: -1..3) */
 	uint64_t table_pa; /* table base */
 	unsigned index;
 	uint64_t entry_pa;
@@ -46,17 +47,23 @@ struct arch_ops {
 	enum pt_result (*walk)(const struct kernel_as *as, uint64_t va,
 			       struct pt_walk *walk);
 	/* Name of a level for messages ("PML5", "PGD", "L0", ...). */
-	const char *(*level_name)(const struct kernel_as *as, unsigned level);
+	const char *(*level_name)(const struct kernel_as *as, int level);
 };
 
 extern const struct arch_ops arch_x86_64;
+extern const struct arch_ops arch_aarch64;
 
 /* What is known of a running kernel's address space. */
 struct kernel_as {
 	const struct guest_mem *mem;
 	const struct arch_ops *arch;
 	uint64_t root_pa;        /* kernel top-level page table (physical) */
-	unsigned levels;         /* x86_64: 4 or 5 */
+	unsigned levels;         /* x86_64: 4 or 5; aarch64: from the next */
+	/* aarch64 translation control (TCR_EL1), see aarch64_paging_setup. */
+	unsigned va_bits;        /* 64 - T1SZ */
+	unsigned page_shift;     /* granule: 12, 14 or 16 */
+	bool pa52;               /* 52-bit output addresses (LPA2, or LPA
+				  * with 64 KiB pages) */
 	/* Kernel image: pa = va - image_pa_delta for va in [start, end). */
 	uint64_t image_start, image_end;
 	uint64_t image_pa_delta;
@@ -67,6 +74,14 @@ struct kernel_as {
 	uint64_t direct_pa_base;
 	uint64_t direct_size;
 };
+
+/* Set the aarch64 walk up from the VA width, granule and 52-bit PA mode;
+ * refuses combinations the architecture does not have. */
+int aarch64_paging_setup(struct kernel_as *as, unsigned va_bits,
+			 unsigned page_shift, bool pa52, char *err);
+/* The same from TCR_EL1's T1SZ, TG1 and DS fields (pa52 from DS, or from
+ * IPS = 52 bits with 64 KiB pages). */
+int aarch64_paging_from_tcr(struct kernel_as *as, uint64_t tcr, char *err);
 
 enum kva_how { KVA_IMAGE, KVA_DIRECT, KVA_WALK };
 

@@ -1,0 +1,167 @@
+/* aarch64 kernels: the image through kimage_voffset (pa = va -
+ * kimage_voffset), the linear map from PAGE_OFFSET = -(1 << VA_BITS) and
+ * PHYS_OFFSET, and the walk of swapper_pg_dir driven by the translation
+ * control state (TCR_EL1's T1SZ and granule). */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbols/kernel.h"
+#include "translate/err.h"
+
+/* Granule of the vmlinux: swapper_pg_dir is exactly one page. */
+static unsigned vmlinux_page_shift(const struct vmlinux *vm)
+{
+	uint64_t pgd, end;
+	if (vmlinux_sym(vm, "swapper_pg_dir", &pgd) &&
+	    vmlinux_sym(vm, "swapper_pg_end", &end)) {
+		switch (end - pgd) {
+		case 4096: return 12;
+		case 16384: return 14;
+		case 65536: return 16;
+		}
+	}
+	return 12;
+}
+
+/* VA_BITS_MIN of the vmlinux: the image is linked just above the modules
+ * area, which starts at -(1 << (VA_BITS_MIN - 1)). */
+static unsigned vmlinux_va_bits(const struct vmlinux *vm)
+{
+	uint64_t text;
+	if (!vmlinux_sym(vm, "_text", &text) || !~text)
+		return 48;
+	return 64 - (unsigned)__builtin_clzll(~text) + 1;
+}
+
+/* With kaslr_offset, phys_base (PHYS_OFFSET), image_pa_delta
+ * (kimage_voffset) and the walk parameters set: the rest. */
+static int a64_finish(struct kernel_info *ki, const struct vmlinux *vm,
+		      const struct guest_mem *m, unsigned va_bits_config,
+		      char *err)
+{
+	struct kernel_as *as = &ki->as;
+	uint64_t text, end, pgd;
+	if (!vmlinux_sym(vm, "_text", &text) || !vmlinux_sym(vm, "_end", &end) ||
+	    !vmlinux_sym(vm, "swapper_pg_dir", &pgd))
+		return set_err(err, "vmlinux lacks _text/_end/swapper_pg_dir");
+	as->mem = m;
+	as->arch = &arch_aarch64;
+	as->image_start = text + ki->kaslr_offset;
+	as->image_end = end + ki->kaslr_offset;
+	as->root_pa = pgd + ki->kaslr_offset - as->image_pa_delta;
+	if (va_bits_config < 36 || va_bits_config > 52)
+		return set_err(err, "VA_BITS %u is not an arm64 kernel's",
+			       va_bits_config);
+	as->page_offset = 0 - (1ULL << va_bits_config);
+	as->direct_pa_base = ki->phys_base;
+	as->direct_size = guest_mem_end(m) > ki->phys_base
+				  ? guest_mem_end(m) - ki->phys_base : 0;
+	return 0;
+}
+
+static int from_vmcoreinfo_aarch64(struct kernel_info *ki,
+				   const struct vmcoreinfo *vi,
+				   const struct vmlinux *vm,
+				   const struct guest_mem *m, char *err)
+{
+	int64_t va_bits, voff, phys_off, t1sz, pagesize = 0;
+	if (!vmcoreinfo_hex(vi, "KERNELOFFSET", &ki->kaslr_offset) ||
+	    !vmcoreinfo_number(vi, "VA_BITS", &va_bits) ||
+	    !vmcoreinfo_number(vi, "kimage_voffset", &voff) ||
+	    !vmcoreinfo_number(vi, "PHYS_OFFSET", &phys_off))
+		return set_err(err, "vmcoreinfo lacks KERNELOFFSET, VA_BITS, "
+			       "kimage_voffset or PHYS_OFFSET");
+	const char *ps = vmcoreinfo_get(vi, "PAGESIZE");
+	if (ps)
+		pagesize = strtol(ps, NULL, 10);
+	unsigned shift = pagesize == 16384 ? 14 : pagesize == 65536 ? 16
+				   : pagesize == 4096 ? 12
+				   : vmlinux_page_shift(vm);
+	ki->phys_base = (uint64_t)phys_off;
+	ki->as.image_pa_delta = (uint64_t)voff;
+	/* T1SZ is the VA width in use; VA_BITS only the configured one
+	 * (a 52-bit kernel runs with 48 bits on hardware without LVA). */
+	bool have_t1sz = vmcoreinfo_number(vi, "TCR_EL1_T1SZ", &t1sz) &&
+			 t1sz > 0 && t1sz < 64;
+	unsigned walk_bits = have_t1sz ? 64 - (unsigned)t1sz
+				       : (unsigned)va_bits;
+	/* 52-bit output addresses come with 52-bit VAs (LPA2 on 4K/16K,
+	 * LPA on 64K); descriptors of RAM below 256 TiB read the same. */
+	bool pa52 = va_bits == 52;
+	if (aarch64_paging_setup(&ki->as, walk_bits, shift, pa52, err))
+		return -1;
+	snprintf(ki->paging_note, sizeof(ki->paging_note),
+		 "%u-bit VA from %s, %u KiB granule, kimage_voffset %#llx",
+		 walk_bits, have_t1sz ? "TCR_EL1_T1SZ" : "VA_BITS (no TCR)",
+		 1u << (shift - 10), (unsigned long long)voff);
+	return a64_finish(ki, vm, m, (unsigned)va_bits, err);
+}
+
+/* Read a u64 variable of the image at its offset from _text's PA. */
+static bool image_u64(const struct vmlinux *vm, const struct guest_mem *m,
+		      uint64_t text_pa, const char *name, uint64_t *val)
+{
+	uint64_t text, sym;
+	return vmlinux_sym(vm, "_text", &text) && vmlinux_sym(vm, name, &sym) &&
+	       sym >= text &&
+	       guest_mem_read(m, text_pa + (sym - text), val, 8) == 8;
+}
+
+static int from_image_aarch64(struct kernel_info *ki, uint64_t text_pa,
+			      const struct vmlinux *vm,
+			      const struct guest_mem *m, char *err)
+{
+	uint64_t text, voff, vabits = vmlinux_va_bits(vm), memstart;
+	if (!vmlinux_sym(vm, "_text", &text))
+		return set_err(err, "vmlinux lacks _text");
+	/* The kernel's own variables, at fixed offsets inside the image. */
+	if (!image_u64(vm, m, text_pa, "kimage_voffset", &voff))
+		return set_err(err, "cannot read kimage_voffset");
+	bool have_vabits = image_u64(vm, m, text_pa, "vabits_actual", &vabits);
+	if (!image_u64(vm, m, text_pa, "memstart_addr", &memstart))
+		return set_err(err, "cannot read memstart_addr");
+	/* Confirm: kimage_voffset must map the runtime _text to text_pa. */
+	uint64_t runtime_text = text_pa + voff;
+	if (runtime_text < text || (runtime_text - text) % 65536)
+		return set_err(err, "kimage_voffset %#llx does not fit _text",
+			       (unsigned long long)voff);
+	ki->kaslr_offset = runtime_text - text;
+	ki->phys_base = memstart;
+	ki->as.image_pa_delta = voff;
+	unsigned shift = vmlinux_page_shift(vm);
+	if (aarch64_paging_setup(&ki->as, (unsigned)vabits, shift,
+				 vabits == 52, err))
+		return -1;
+	snprintf(ki->paging_note, sizeof(ki->paging_note),
+		 "%u-bit VA from %s, %u KiB granule of the vmlinux (TCR_EL1 "
+		 "not known), kimage_voffset %#llx", (unsigned)vabits,
+		 have_vabits ? "vabits_actual" : "the vmlinux's link address",
+		 1u << (shift - 10),
+		 (unsigned long long)voff);
+	return a64_finish(ki, vm, m, (unsigned)vabits, err);
+}
+
+static int from_offsets_aarch64(struct kernel_info *ki,
+				const struct vmlinux *vm,
+				const struct guest_mem *m, char *err)
+{
+	(void)ki;
+	(void)vm;
+	(void)m;
+	return set_err(err, "aarch64: --kaslr-offset/--phys-base are not "
+		       "supported (kimage_voffset is found from the image)");
+}
+
+const struct kernel_arch kernel_aarch64 = {
+	.name = "aarch64",
+	.elf_machine = EM_AARCH64,
+	.paging = &arch_aarch64,
+	.image_align = 64 << 10, /* the smallest arm64 image alignment */
+	.phys_base_name = "PHYS_OFFSET",
+	.from_vmcoreinfo = from_vmcoreinfo_aarch64,
+	.from_image = from_image_aarch64,
+	.from_offsets = from_offsets_aarch64,
+	.ram_below_4g = NULL,
+};
