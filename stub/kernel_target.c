@@ -61,43 +61,6 @@ void kernel_target_refresh_cpus(struct kernel_target *kt)
 		 kt->nr_cpus, nr_ids);
 }
 
-static unsigned kt_thread_count(void *t)
-{
-	return ((struct kernel_target *)t)->nr_cpus;
-}
-
-static void kt_thread_name(void *t, unsigned tid, char *buf, size_t len)
-{
-	struct kernel_target *kt = t;
-	unsigned cpu = tid >= 1 && tid <= kt->nr_cpus ? kt->cpus[tid - 1] : 0;
-	snprintf(buf, len, "CPU#%u", cpu);
-}
-
-static void kt_thread_extra(void *t, unsigned tid, char *buf, size_t len)
-{
-	struct kernel_target *kt = t;
-	unsigned cpu = tid >= 1 && tid <= kt->nr_cpus ? kt->cpus[tid - 1] : 0;
-	snprintf(buf, len, "CPU#%u [live guest RAM: registers unknown]", cpu);
-}
-
-/* A live guest's vCPU registers are not in its RAM: only a PC of 0 is
- * given (gdb needs one to have a frame); everything else is unknown. */
-static void kt_read_regs(void *t, unsigned tid, struct target_regs *regs)
-{
-	struct kernel_target *kt = t;
-	(void)tid;
-	const struct gdb_arch *a = kt->gdb_arch;
-	unsigned off = 0;
-	for (unsigned i = 0; i < a->nr_regs && i < TARGET_MAX_REGS; i++) {
-		unsigned n = a->regs[i].bits / 8;
-		if (off + n > TARGET_MAX_REG_BYTES)
-			break;
-		memset(regs->bytes + off, 0, n);
-		regs->valid[i] = i == a->pc_regnum;
-		off += n;
-	}
-}
-
 static void kt_on_attach(void *t)
 {
 	kernel_target_refresh_cpus(t);
@@ -107,7 +70,8 @@ const struct target_ops kernel_target_ops = {
 	.arch = kt_arch,
 	.read_mem = kt_read_mem,
 	.write_mem = kt_write_mem,
-	.thread_count = kt_thread_count,
+	.thread_ids = kt_thread_ids,
+	.thread_alive = kt_thread_alive,
 	.thread_name = kt_thread_name,
 	.thread_extra = kt_thread_extra,
 	.read_regs = kt_read_regs,
@@ -154,6 +118,9 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 	strbuf_printf(out, "  memory        %s\n",
 		      kt->mem->writable ? "read-write (--write)" : "read-only");
 	strbuf_printf(out, "  cpus          %s\n", kt->cpu_note);
+	strbuf_printf(out, "  threads       %s\n",
+		      kt->tasks_note[0] ? kt->tasks_note
+					: "CPUs, then every task (BTF layouts)");
 	if (kt->listen[0])
 		strbuf_printf(out, "  listening     %s\n", kt->listen);
 	const char *fail = guest_mem_failure(kt->mem);

@@ -6,8 +6,14 @@
 
 #include "stub/target.h"
 #include "symbols/locate.h"
+#include "symbols/tasks.h"
+#include "translate/err.h"
 
 #define KT_MAX_CPUS 8192 /* the largest NR_CPUS a distribution kernel uses */
+/* gdb thread ids: CPU n is n + 1; a task is TASK_TID_BASE + its pid, so
+ * ids stay with their thread however the list changes, and read well in
+ * decimal (Thread 1000042 is pid 42). */
+#define TASK_TID_BASE 1000000u
 
 struct kernel_target {
 	struct guest_mem *mem;
@@ -19,7 +25,26 @@ struct kernel_target {
 	unsigned nr_cpus;
 	uint16_t cpus[KT_MAX_CPUS]; /* online CPU numbers, ascending */
 	char cpu_note[96];           /* why the CPU list is what it is */
+	uint64_t cpu_curr[KT_MAX_CPUS]; /* rq->curr per listed CPU, or 0 */
+
+	/* Tasks as threads (kernel_threads.c). */
+	struct btf_types btf;
+	struct task_layout layout;
+	char tasks_note[ERR_LEN];    /* why tasks are missing, if they are */
+	struct task_list tasks;      /* snapshot of the last listing */
+	uint32_t *by_pid;            /* indices into tasks, sorted by pid */
+	size_t by_pid_cap;
+	bool listed;                 /* a snapshot has been taken */
 };
+
+/* Open the BTF and resolve the type layouts (tasks degrade without). */
+void kernel_target_init_tasks(struct kernel_target *kt);
+struct task_reader kernel_target_reader(const struct kernel_target *kt);
+unsigned kt_thread_ids(void *t, uint32_t *ids, unsigned max);
+bool kt_thread_alive(void *t, uint32_t tid);
+void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len);
+void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len);
+void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs);
 
 extern const struct target_ops kernel_target_ops;
 

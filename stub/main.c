@@ -98,6 +98,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kernel_target_refresh_cpus(&kt);
+	kernel_target_init_tasks(&kt);
 
 	struct target target = { &kernel_target_ops, &kt };
 	struct server *srv = server_open(o.listen, &target, err);

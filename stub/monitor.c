@@ -169,6 +169,68 @@ static int mon_translate(struct kernel_target *kt, const char *arg,
 	return 0;
 }
 
+static int mon_ps(struct kernel_target *kt, const char *arg,
+		  struct strbuf *out)
+{
+	(void)arg;
+	struct task_reader r = kernel_target_reader(kt);
+	struct task_list list = { 0 };
+	if (!kt->layout.usable) {
+		strbuf_printf(out, "ps: %s\n", kt->tasks_note);
+		return -1;
+	}
+	int rc = tasks_read(&r, &list);
+	strbuf_printf(out, "%7s %7s %2s %4s %-16s %s\n", "PID", "TGID", "ST",
+		      "CPU", "COMM", "TASK");
+	for (size_t i = 0; i < list.n && !out->overflow; i++) {
+		const struct ktask *t = &list.v[i];
+		strbuf_printf(out, "%7d %7d  %c %4d %-16s %#llx%s\n", t->pid,
+			      t->tgid, task_state_char(t), t->cpu, t->comm,
+			      (unsigned long long)t->addr,
+			      t->on_cpu ? " (running)" : "");
+	}
+	if (list.note[0])
+		strbuf_printf(out, "%s\n", list.note);
+	task_list_free(&list);
+	return rc;
+}
+
+static int mon_rq(struct kernel_target *kt, const char *arg,
+		  struct strbuf *out)
+{
+	(void)arg;
+	struct task_reader r = kernel_target_reader(kt);
+	kernel_target_refresh_cpus(kt);
+	strbuf_printf(out, "%4s %10s %7s %-16s %s\n", "CPU", "NR_RUNNING",
+		      "PID", "CURR", "TASK");
+	for (unsigned i = 0; i < kt->nr_cpus; i++) {
+		uint64_t curr;
+		uint32_t nr;
+		struct ktask t;
+		if (!cpu_rq(&r, kt->cpus[i], &curr, &nr)) {
+			strbuf_printf(out, "%4u runqueue unreadable\n",
+				      kt->cpus[i]);
+			continue;
+		}
+		if (task_read_one(&r, curr, &t))
+			strbuf_printf(out, "%4u %10u %7d %-16s %#llx\n",
+				      kt->cpus[i], nr, t.pid, t.comm,
+				      (unsigned long long)curr);
+		else
+			strbuf_printf(out, "%4u %10u %7s %-16s %#llx\n",
+				      kt->cpus[i], nr, "?", "?",
+				      (unsigned long long)curr);
+	}
+	/* sched_ext (6.12+) keeps its state in scx_enable_state_var. */
+	uint32_t scx;
+	if (kernel_read_sym(&kt->ki, kt->vm, "scx_enable_state_var", &scx, 4))
+		strbuf_printf(out, "sched_ext: enable state %u (0 enabling, "
+			      "1 enabled, 2 disabling, 3 disabled)\n", scx);
+	else
+		strbuf_printf(out, "sched_ext: not in this kernel\n");
+	return 0;
+}
+
 static const struct monitor_cmd monitor_cmds[] = {
 	{ "help", "", "this list", mon_help },
 	{ "info version", "", "lkstub's version", mon_info_version },
@@ -176,6 +238,9 @@ static const struct monitor_cmd monitor_cmds[] = {
 	  mon_info },
 	{ "kaslr", "", "the KASLR offset, phys_base and page_offset",
 	  mon_kaslr },
+	{ "ps", "", "every task: pid, tgid, state, cpu, comm", mon_ps },
+	{ "rq", "", "per-CPU runqueue: nr_running, current task; sched_ext",
+	  mon_rq },
 	{ "translate", " ADDR|SYMBOL",
 	  "how a kernel address maps to guest RAM, step by step", mon_translate },
 };

@@ -31,11 +31,11 @@ int rsp_cmd_H(struct rsp_session *s, const char *args, size_t len,
 	struct rsp_h_args h;
 	if (rsp_parse_h(args, len, &h) < 0)
 		return RSP_E_ARGS;
-	unsigned tid = 0; /* any / all: the first thread stands for them */
+	uint32_t tid = 0; /* any / all: the first thread stands for them */
 	if (h.thread.kind == RSP_THREAD_ONE) {
 		if (!rsp_thread_exists(s, h.thread.tid))
 			return RSP_E_NO_THREAD;
-		tid = (unsigned)h.thread.tid;
+		tid = (uint32_t)h.thread.tid;
 	}
 	if (h.op == 'g')
 		s->g_thread = tid;
@@ -70,8 +70,7 @@ int rsp_cmd_qC(struct rsp_session *s, const char *args, size_t len,
 /* Sends ids from s->info_cursor on, as many as fit one packet. */
 static int thread_info_chunk(struct rsp_session *s, struct rsp_reply *r)
 {
-	unsigned count = rsp_thread_count(s);
-	if (s->info_cursor < 1 || s->info_cursor > count) {
+	if (s->info_cursor >= s->nr_ids) {
 		rsp_reply_str(r, "l");
 		return RSP_DONE;
 	}
@@ -79,14 +78,14 @@ static int thread_info_chunk(struct rsp_session *s, struct rsp_reply *r)
 	size_t start = r->out->len;
 	rsp_reply_str(r, "m");
 	const unsigned first = s->info_cursor;
-	for (unsigned tid = first; tid <= count; tid++) {
+	for (unsigned i = first; i < s->nr_ids; i++) {
 		char id[16];
-		int n = snprintf(id, sizeof(id), "%s%x",
-				 tid == first ? "" : ",", tid);
+		int n = snprintf(id, sizeof(id), "%s%x", i == first ? "" : ",",
+				 s->ids[i]);
 		if (r->out->len - start + (size_t)n > limit)
 			break;
 		strbuf_append(r->out, id, (size_t)n);
-		s->info_cursor = tid + 1;
+		s->info_cursor = i + 1;
 	}
 	return RSP_DONE;
 }
@@ -95,7 +94,9 @@ int rsp_cmd_qfThreadInfo(struct rsp_session *s, const char *args, size_t len,
 			 struct rsp_reply *r)
 {
 	(void)args, (void)len;
-	s->info_cursor = 1;
+	if (!rsp_list_threads(s))
+		return RSP_E_NOMEM;
+	s->info_cursor = 0;
 	return thread_info_chunk(s, r);
 }
 
@@ -106,11 +107,11 @@ int rsp_cmd_qsThreadInfo(struct rsp_session *s, const char *args, size_t len,
 	return thread_info_chunk(s, r);
 }
 
-static void thread_text(struct rsp_session *s, unsigned tid, bool extra,
+static void thread_text(struct rsp_session *s, uint32_t tid, bool extra,
 			char *buf, size_t size)
 {
 	const struct target *t = s->target;
-	void (*get)(void *, unsigned, char *, size_t) =
+	void (*get)(void *, uint32_t, char *, size_t) =
 		extra ? t->ops->thread_extra : t->ops->thread_name;
 	buf[0] = '\0';
 	if (get)
@@ -127,7 +128,7 @@ int rsp_cmd_qThreadExtraInfo(struct rsp_session *s, const char *args,
 	if (id.kind != RSP_THREAD_ONE || !rsp_thread_exists(s, id.tid))
 		return RSP_E_NO_THREAD;
 	char text[THREAD_TEXT_MAX];
-	thread_text(s, (unsigned)id.tid, true, text, sizeof(text));
+	thread_text(s, (uint32_t)id.tid, true, text, sizeof(text));
 	rsp_reply_hex(r, text, strlen(text));
 	return RSP_DONE;
 }
@@ -153,14 +154,17 @@ static void append_xml_text(struct strbuf *sb, const char *text)
 static void build_threads_xml(struct rsp_session *s)
 {
 	struct strbuf *x = &s->threads_xml;
-	unsigned count = rsp_thread_count(s);
 	char name[THREAD_TEXT_MAX], extra[THREAD_TEXT_MAX];
 	strbuf_reset(x);
+	if (!rsp_list_threads(s)) {
+		x->overflow = true;
+		return;
+	}
 	strbuf_printf(x, "<?xml version=\"1.0\"?>\n<threads>\n");
-	for (unsigned tid = 1; tid <= count && !x->overflow; tid++) {
-		thread_text(s, tid, false, name, sizeof(name));
-		thread_text(s, tid, true, extra, sizeof(extra));
-		strbuf_printf(x, "<thread id=\"%x\" name=\"", tid);
+	for (unsigned i = 0; i < s->nr_ids && !x->overflow; i++) {
+		thread_text(s, s->ids[i], false, name, sizeof(name));
+		thread_text(s, s->ids[i], true, extra, sizeof(extra));
+		strbuf_printf(x, "<thread id=\"%x\" name=\"", s->ids[i]);
 		append_xml_text(x, name);
 		strbuf_printf(x, "\">");
 		append_xml_text(x, extra);

@@ -24,23 +24,48 @@ void rsp_session_free(struct rsp_session *s)
 	strbuf_free(&s->last);
 	free(s->scratch);
 	s->scratch = NULL;
+	free(s->ids);
+	s->ids = NULL;
 }
 
-unsigned rsp_thread_count(const struct rsp_session *s)
+bool rsp_list_threads(struct rsp_session *s)
 {
 	const struct target *t = s->target;
-	unsigned n = t->ops->thread_count ? t->ops->thread_count(t->ctx) : 1;
-	return n ? n : 1;
+	if (!s->ids) {
+		s->ids = malloc(RSP_MAX_THREADS * sizeof(*s->ids));
+		if (!s->ids)
+			return false;
+	}
+	unsigned n = t->ops->thread_ids
+			     ? t->ops->thread_ids(t->ctx, s->ids, RSP_MAX_THREADS)
+			     : 0;
+	if (n == 0) {
+		s->ids[0] = 1;
+		n = 1;
+	}
+	s->nr_ids = n < RSP_MAX_THREADS ? n : RSP_MAX_THREADS;
+	return true;
 }
 
 bool rsp_thread_exists(const struct rsp_session *s, uint64_t tid)
 {
-	return tid >= 1 && tid <= rsp_thread_count(s);
+	const struct target *t = s->target;
+	if (tid == 0 || tid > UINT32_MAX)
+		return false;
+	if (!t->ops->thread_alive)
+		return tid == 1;
+	return t->ops->thread_alive(t->ctx, (uint32_t)tid);
 }
 
-unsigned rsp_current_thread(const struct rsp_session *s)
+uint32_t rsp_current_thread(const struct rsp_session *s)
 {
-	return rsp_thread_exists(s, s->g_thread) ? s->g_thread : 1;
+	if (rsp_thread_exists(s, s->g_thread))
+		return s->g_thread;
+	const struct target *t = s->target;
+	uint32_t first = 1;
+	if (t->ops->thread_ids && t->ops->thread_ids(t->ctx, &first, 1) == 0)
+		first = 1;
+	return first;
 }
 
 /* In ack mode a '-' asks for the last packet again, so keep a copy of it

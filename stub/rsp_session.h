@@ -22,9 +22,11 @@ struct rsp_session {
 	struct target *target;
 	bool no_ack;          /* QStartNoAckMode accepted */
 	bool closing;         /* k received: drop the connection */
-	unsigned g_thread;    /* Hg selection; 0 = any (first thread) */
-	unsigned c_thread;    /* Hc selection; 0 = any/all */
-	unsigned info_cursor; /* next thread id for qsThreadInfo */
+	uint32_t g_thread;    /* Hg selection; 0 = any (first thread) */
+	uint32_t c_thread;    /* Hc selection; 0 = any/all */
+	uint32_t *ids;        /* thread ids of the current listing */
+	unsigned nr_ids;
+	unsigned info_cursor; /* next index into ids for qsThreadInfo */
 	struct strbuf threads_xml; /* built at offset 0, paged from here */
 	struct strbuf last;   /* last packet sent, for '-' in ack mode */
 	uint8_t *scratch;     /* RSP_SCRATCH_SIZE bytes */
@@ -39,10 +41,14 @@ void rsp_session_free(struct rsp_session *s);
 bool rsp_session_event(struct rsp_session *s, enum rsp_event ev,
 		       const char *pkt, size_t len, struct strbuf *out);
 
-/* Threads as the protocol sees them: at least one, numbered from 1. */
-unsigned rsp_thread_count(const struct rsp_session *s);
+/* Most threads one listing holds. */
+#define RSP_MAX_THREADS (1u << 20)
+
+/* Take a fresh list of thread ids from the target into s->ids (at least
+ * one); false when out of memory. */
+bool rsp_list_threads(struct rsp_session *s);
 bool rsp_thread_exists(const struct rsp_session *s, uint64_t tid);
 /* The thread gdb selected with Hg, or the first. */
-unsigned rsp_current_thread(const struct rsp_session *s);
+uint32_t rsp_current_thread(const struct rsp_session *s);
 
 #endif

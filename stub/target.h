@@ -51,12 +51,17 @@ struct target_ops {
 	 * refusing when the user did not allow writes. */
 	int (*write_mem)(void *t, uint64_t addr, const void *buf, size_t len,
 			 char *err);
-	/* Threads are numbered 1..thread_count(). */
-	unsigned (*thread_count)(void *t);
-	void (*thread_name)(void *t, unsigned tid, char *buf, size_t len);
-	void (*thread_extra)(void *t, unsigned tid, char *buf, size_t len);
+	/* The threads as non-zero ids, in the order gdb should number them
+	 * (the first is the default thread). Called once per listing, so the
+	 * target may take a fresh snapshot; returns how many it wrote, at
+	 * most max. NULL: one thread, id 1. Ids should stay with their
+	 * thread across listings: gdb keeps its state per id. */
+	unsigned (*thread_ids)(void *t, uint32_t *ids, unsigned max);
+	bool (*thread_alive)(void *t, uint32_t tid);
+	void (*thread_name)(void *t, uint32_t tid, char *buf, size_t len);
+	void (*thread_extra)(void *t, uint32_t tid, char *buf, size_t len);
 	/* Fill regs for thread tid (valid[] all false first). */
-	void (*read_regs)(void *t, unsigned tid, struct target_regs *regs);
+	void (*read_regs)(void *t, uint32_t tid, struct target_regs *regs);
 	/* `monitor CMD`: append the text to show to out; -1 for an unknown
 	 * command (the text then says why). */
 	int (*monitor)(void *t, const char *cmd, struct strbuf *out);

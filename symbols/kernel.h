@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "symbols/btf_types.h"
 #include "symbols/vmcoreinfo.h"
 #include "symbols/vmlinux.h"
 #include "translate/guest_mem.h"
@@ -22,6 +23,16 @@ struct discover_opts {
 };
 
 struct kernel_arch;
+
+/* Registers a task saved when it was switched out, by gdb register name
+ * (the names of the target description). */
+struct saved_regs {
+	unsigned n;
+	struct {
+		const char *name;
+		uint64_t value;
+	} r[16];
+};
 
 struct kernel_info {
 	const struct kernel_arch *arch;
@@ -52,6 +63,10 @@ struct kernel_arch {
 	/* From a KASLR offset and phys_base the user gave. */
 	int (*from_offsets)(struct kernel_info *ki, const struct vmlinux *vm,
 			    const struct guest_mem *m, char *err);
+	/* The context-switch frame of a task that is not running. */
+	int (*saved_regs)(const struct kernel_info *ki,
+			  const struct btf_types *bt, uint64_t task,
+			  struct saved_regs *out, char *err);
 	/* RAM below 4 GiB according to the kernel's memory map, to tell
 	 * QEMU machine layouts apart; NULL where it does not apply. */
 	int (*ram_below_4g)(const struct kernel_info *ki,

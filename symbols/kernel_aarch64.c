@@ -154,6 +154,38 @@ static int from_offsets_aarch64(struct kernel_info *ki,
 		       "supported (kimage_voffset is found from the image)");
 }
 
+/* cpu_switch_to saves x19-x28, fp, sp and lr (as pc) in
+ * thread.cpu_context. */
+static int saved_regs_aarch64(const struct kernel_info *ki,
+			      const struct btf_types *bt, uint64_t task,
+			      struct saved_regs *out, char *err)
+{
+	static const char *const member[] = {
+		"x19", "x20", "x21", "x22", "x23", "x24", "x25",
+		"x26", "x27", "x28", "fp", "sp", "pc",
+	};
+	static const char *const reg[] = {
+		"x19", "x20", "x21", "x22", "x23", "x24", "x25",
+		"x26", "x27", "x28", "x29", "sp", "pc",
+	};
+	struct btf_field ctx = btf_field(bt, "task_struct",
+					 "thread.cpu_context");
+	if (ctx.offset < 0)
+		return set_err(err, "BTF lacks thread.cpu_context");
+	out->n = 0;
+	for (size_t i = 0; i < sizeof(member) / sizeof(member[0]); i++) {
+		struct btf_field f = btf_field(bt, "cpu_context", member[i]);
+		uint64_t v;
+		if (f.offset < 0 ||
+		    kva_read(&ki->as, task + (uint64_t)(ctx.offset + f.offset),
+			     &v, 8) != 8)
+			continue;
+		out->r[out->n].name = reg[i];
+		out->r[out->n++].value = v;
+	}
+	return out->n ? 0 : set_err(err, "cpu_context unreadable");
+}
+
 const struct kernel_arch kernel_aarch64 = {
 	.name = "aarch64",
 	.elf_machine = EM_AARCH64,
@@ -163,5 +195,6 @@ const struct kernel_arch kernel_aarch64 = {
 	.from_vmcoreinfo = from_vmcoreinfo_aarch64,
 	.from_image = from_image_aarch64,
 	.from_offsets = from_offsets_aarch64,
+	.saved_regs = saved_regs_aarch64,
 	.ram_below_4g = NULL,
 };

@@ -156,6 +156,44 @@ static int ram_below_4g_x86_64(const struct kernel_info *ki,
 	return 0;
 }
 
+/* __switch_to_asm pushes struct inactive_task_frame and saves the stack
+ * pointer in thread.sp; it "returns" to ret_addr with rsp just above the
+ * frame. */
+static int saved_regs_x86_64(const struct kernel_info *ki,
+			     const struct btf_types *bt, uint64_t task,
+			     struct saved_regs *out, char *err)
+{
+	static const struct {
+		const char *member, *reg;
+	} map[] = {
+		{ "r15", "r15" }, { "r14", "r14" }, { "r13", "r13" },
+		{ "r12", "r12" }, { "bx", "rbx" },  { "bp", "rbp" },
+		{ "ret_addr", "rip" },
+	};
+	struct btf_field sp = btf_field(bt, "task_struct", "thread.sp");
+	long size = btf_struct_size(bt, "inactive_task_frame");
+	uint64_t frame;
+	if (sp.offset < 0 || size <= 0)
+		return set_err(err, "BTF lacks thread.sp or "
+			       "inactive_task_frame");
+	if (kva_read(&ki->as, task + (uint64_t)sp.offset, &frame, 8) != 8)
+		return set_err(err, "thread.sp unreadable");
+	out->n = 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		struct btf_field f = btf_field(bt, "inactive_task_frame",
+					       map[i].member);
+		uint64_t v;
+		if (f.offset < 0 ||
+		    kva_read(&ki->as, frame + (uint64_t)f.offset, &v, 8) != 8)
+			continue;
+		out->r[out->n].name = map[i].reg;
+		out->r[out->n++].value = v;
+	}
+	out->r[out->n].name = "rsp";
+	out->r[out->n++].value = frame + (uint64_t)size;
+	return out->n > 1 ? 0 : set_err(err, "switch frame unreadable");
+}
+
 const struct kernel_arch kernel_x86_64 = {
 	.name = "x86_64",
 	.elf_machine = EM_X86_64,
@@ -165,5 +203,6 @@ const struct kernel_arch kernel_x86_64 = {
 	.from_vmcoreinfo = from_vmcoreinfo_x86_64,
 	.from_image = from_image_x86_64,
 	.from_offsets = from_offsets_x86_64,
+	.saved_regs = saved_regs_x86_64,
 	.ram_below_4g = ram_below_4g_x86_64,
 };

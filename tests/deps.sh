@@ -10,7 +10,7 @@
 # script exits 1.
 set -euo pipefail
 
-BUILD_PKGS="gcc clang make pkg-config libelf-dev libcmocka-dev"
+BUILD_PKGS="gcc clang make pkg-config libelf-dev libbpf-dev libcmocka-dev"
 E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod"
 
 case "${1:-all}" in

@@ -75,27 +75,36 @@ static inline const struct gdb_arch *fake_get_arch(void *t)
 	return &fake_arch;
 }
 
-static inline unsigned fake_thread_count(void *t)
+static inline unsigned fake_thread_ids(void *t, uint32_t *ids, unsigned max)
 {
 	(void)t;
-	return 2;
+	unsigned n = 0;
+	for (uint32_t tid = 1; tid <= 2 && n < max; tid++)
+		ids[n++] = tid;
+	return n;
 }
 
-static inline void fake_thread_name(void *t, unsigned tid, char *buf,
+static inline bool fake_thread_alive(void *t, uint32_t tid)
+{
+	(void)t;
+	return tid == 1 || tid == 2;
+}
+
+static inline void fake_thread_name(void *t, uint32_t tid, char *buf,
 				    size_t len)
 {
 	(void)t;
 	snprintf(buf, len, "%s", tid == 1 ? "swapper/0" : "kw<&>\"x'");
 }
 
-static inline void fake_thread_extra(void *t, unsigned tid, char *buf,
+static inline void fake_thread_extra(void *t, uint32_t tid, char *buf,
 				     size_t len)
 {
 	(void)t;
 	snprintf(buf, len, "cpu%u \x01", tid - 1);
 }
 
-static inline void fake_read_regs(void *t, unsigned tid,
+static inline void fake_read_regs(void *t, uint32_t tid,
 				  struct target_regs *regs)
 {
 	(void)t;
@@ -132,7 +141,8 @@ static const struct target_ops fake_ops = {
 	.arch = fake_get_arch,
 	.read_mem = fake_read,
 	.write_mem = fake_write,
-	.thread_count = fake_thread_count,
+	.thread_ids = fake_thread_ids,
+	.thread_alive = fake_thread_alive,
 	.thread_name = fake_thread_name,
 	.thread_extra = fake_thread_extra,
 	.read_regs = fake_read_regs,

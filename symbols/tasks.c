@@ -1,0 +1,239 @@
+#include "symbols/tasks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long field(const struct btf_types *bt, const char *type,
+		  const char *path, struct task_layout *l, bool needed)
+{
+	struct btf_field f = btf_field(bt, type, path);
+	if (f.offset < 0 && needed) {
+		size_t n = strlen(l->missing);
+		snprintf(l->missing + n, sizeof(l->missing) - n, "%s%s.%s",
+			 n ? ", " : "", type, path);
+	}
+	return f.offset;
+}
+
+void task_layout_init(struct task_layout *l, const struct btf_types *bt)
+{
+	memset(l, 0, sizeof(*l));
+	l->tasks = field(bt, "task_struct", "tasks", l, true);
+	l->pid = field(bt, "task_struct", "pid", l, true);
+	l->tgid = field(bt, "task_struct", "tgid", l, true);
+	l->comm = field(bt, "task_struct", "comm", l, true);
+	/* Renamed in 5.14 (state -> __state). */
+	struct btf_field st = btf_field(bt, "task_struct", "__state|state");
+	l->state = st.offset;
+	l->state_size = st.size;
+	l->exit_state = field(bt, "task_struct", "exit_state", l, false);
+	l->on_cpu = field(bt, "task_struct", "on_cpu", l, false);
+	/* Moved from thread_info into task_struct in 5.16. */
+	l->cpu = field(bt, "task_struct", "cpu", l, false);
+	if (l->cpu < 0)
+		l->cpu = field(bt, "task_struct", "thread_info.cpu", l, false);
+	l->stack = field(bt, "task_struct", "stack", l, false);
+	/* Threads of a group: signal->thread_head + thread_node (3.13+),
+	 * or the older thread_group list (removed in 6.7). */
+	l->signal = field(bt, "task_struct", "signal", l, false);
+	l->thread_node = field(bt, "task_struct", "thread_node", l, false);
+	l->signal_thread_head =
+		field(bt, "signal_struct", "thread_head", l, false);
+	l->thread_group = field(bt, "task_struct", "thread_group", l, false);
+	l->rq_curr = field(bt, "rq", "curr", l, false);
+	l->rq_nr_running = field(bt, "rq", "nr_running", l, false);
+	if (l->state < 0)
+		strncat(l->missing, l->missing[0] ? ", task_struct.__state"
+						  : "task_struct.__state",
+			sizeof(l->missing) - strlen(l->missing) - 1);
+	l->usable = l->tasks >= 0 && l->pid >= 0 && l->tgid >= 0 &&
+		    l->comm >= 0;
+}
+
+static bool rd(const struct task_reader *r, uint64_t va, void *buf,
+	       size_t len)
+{
+	return kva_read(&r->ki->as, va, buf, len) == len;
+}
+
+static bool rd_ptr(const struct task_reader *r, uint64_t va, uint64_t *p)
+{
+	return rd(r, va, p, 8) && !(*p & 7);
+}
+
+bool task_read_one(const struct task_reader *r, uint64_t addr,
+		   struct ktask *t)
+{
+	const struct task_layout *l = r->l;
+	memset(t, 0, sizeof(*t));
+	t->addr = addr;
+	t->cpu = -1;
+	if (!rd(r, addr + (uint64_t)l->pid, &t->pid, 4) ||
+	    !rd(r, addr + (uint64_t)l->tgid, &t->tgid, 4) ||
+	    !rd(r, addr + (uint64_t)l->comm, t->comm, TASK_COMM_LEN))
+		return false;
+	t->comm[TASK_COMM_LEN] = '\0';
+	if (l->state >= 0 && l->state_size >= 4)
+		rd(r, addr + (uint64_t)l->state, &t->state, 4);
+	if (l->exit_state >= 0)
+		rd(r, addr + (uint64_t)l->exit_state, &t->exit_state, 4);
+	int32_t v;
+	if (l->on_cpu >= 0 && rd(r, addr + (uint64_t)l->on_cpu, &v, 4))
+		t->on_cpu = v != 0;
+	if (l->cpu >= 0 && rd(r, addr + (uint64_t)l->cpu, &v, 4))
+		t->cpu = v;
+	return true;
+}
+
+static bool push(struct task_list *list, const struct ktask *t)
+{
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 256;
+		if (cap > TASKS_MAX)
+			cap = TASKS_MAX;
+		if (cap == list->cap)
+			return false;
+		struct ktask *v = realloc(list->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		list->v = v;
+		list->cap = cap;
+	}
+	list->v[list->n++] = *t;
+	return true;
+}
+
+/* Walk one circular list from head: calls visit for each node (not the
+ * head) until it comes back, with a bound on the steps. */
+typedef bool (*node_fn)(const struct task_reader *r, uint64_t node,
+			void *arg);
+
+static const char *walk_list(const struct task_reader *r, uint64_t head,
+			     size_t *budget, node_fn visit, void *arg)
+{
+	uint64_t node;
+	if (!rd_ptr(r, head, &node))
+		return "list head unreadable";
+	while (node != head) {
+		if (*budget == 0)
+			return "list longer than the bound (cyclic?)";
+		(*budget)--;
+		if (!visit(r, node, arg))
+			return "a task could not be read";
+		if (!rd_ptr(r, node, &node))
+			return "a list link is unreadable or misaligned";
+	}
+	return NULL;
+}
+
+struct walk_state {
+	struct task_list *list;
+	size_t budget;
+	const char *stop;
+};
+
+static bool add_thread(const struct task_reader *r, uint64_t node, void *arg)
+{
+	struct walk_state *w = arg;
+	struct ktask t;
+	if (!task_read_one(r, node - (uint64_t)r->l->thread_node, &t))
+		return false;
+	return push(w->list, &t);
+}
+
+static bool add_group(const struct task_reader *r, uint64_t node, void *arg)
+{
+	struct walk_state *w = arg;
+	const struct task_layout *l = r->l;
+	uint64_t leader = node - (uint64_t)l->tasks, sig;
+	if (l->signal >= 0 && l->thread_node >= 0 &&
+	    l->signal_thread_head >= 0 &&
+	    rd_ptr(r, leader + (uint64_t)l->signal, &sig) && sig) {
+		const char *why = walk_list(r, sig + (uint64_t)
+					    l->signal_thread_head,
+					    &w->budget, add_thread, w);
+		if (why && !w->stop)
+			w->stop = why;
+		return !why || w->budget > 0;
+	}
+	/* No thread list: the leader alone. */
+	struct ktask t;
+	if (!task_read_one(r, leader, &t))
+		return false;
+	return push(w->list, &t);
+}
+
+int tasks_read(const struct task_reader *r, struct task_list *list)
+{
+	list->n = 0;
+	list->note[0] = '\0';
+	if (!r->l->usable) {
+		snprintf(list->note, sizeof(list->note),
+			 "no task list: BTF lacks %.120s", r->l->missing);
+		return -1;
+	}
+	uint64_t init_task;
+	if (!vmlinux_sym(r->vm, "init_task", &init_task)) {
+		snprintf(list->note, sizeof(list->note), "no init_task");
+		return -1;
+	}
+	init_task += r->ki->kaslr_offset;
+	struct walk_state w = { list, TASKS_MAX, NULL };
+	const char *why = walk_list(r, init_task + (uint64_t)r->l->tasks,
+				    &w.budget, add_group, &w);
+	if (w.stop) /* the inner walk knows better why it stopped */
+		why = w.stop;
+	if (why)
+		snprintf(list->note, sizeof(list->note),
+			 "task list walk stopped after %zu tasks: %s",
+			 list->n, why);
+	return list->n || !why ? 0 : -1;
+}
+
+void task_list_free(struct task_list *list)
+{
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+char task_state_char(const struct ktask *t)
+{
+	/* TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD */
+	if ((t->state & 0x402) == 0x402)
+		return 'I';
+	uint32_t s = (t->state & 0x7f) | t->exit_state;
+	static const char letters[] = "RSDTtXZP";
+	if (!s)
+		return 'R';
+	unsigned bit = 31 - (unsigned)__builtin_clz(s);
+	return bit + 1 < sizeof(letters) ? letters[bit + 1] : '?';
+}
+
+uint64_t percpu_addr(const struct kernel_info *ki, const struct vmlinux *vm,
+		     const char *sym, unsigned cpu)
+{
+	uint64_t var, offs, off;
+	if (!vmlinux_sym(vm, sym, &var) ||
+	    !vmlinux_sym(vm, "__per_cpu_offset", &offs) || cpu >= 65536)
+		return 0;
+	if (kva_read(&ki->as, offs + ki->kaslr_offset + 8ULL * cpu, &off, 8) !=
+	    8)
+		return 0;
+	/* x86_64 links per-cpu variables at offsets from 0; elsewhere they
+	 * sit inside the image and move with it. */
+	return var + (vm->percpu_zero_based ? 0 : ki->kaslr_offset) + off;
+}
+
+bool cpu_rq(const struct task_reader *r, unsigned cpu, uint64_t *curr,
+	    uint32_t *nr_running)
+{
+	uint64_t rq = percpu_addr(r->ki, r->vm, "runqueues", cpu);
+	if (!rq || r->l->rq_curr < 0 ||
+	    !rd(r, rq + (uint64_t)r->l->rq_curr, curr, 8))
+		return false;
+	*nr_running = 0;
+	if (r->l->rq_nr_running >= 0)
+		rd(r, rq + (uint64_t)r->l->rq_nr_running, nr_running, 4);
+	return true;
+}
