@@ -70,7 +70,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 	o->listen = DEFAULT_LISTEN;
 	o->layout = LAYOUT_AUTO;
 	bool layout_given = false;
-	optind = 1;
+	optind = 0; /* 0, not 1: also forget a cluster left half-read */
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":k:l:L:r:whV", long_opts,
@@ -136,6 +136,12 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 			return set_err(err, "%s needs an argument",
 				       argv[optind - 1]);
 		default:
+			/* An unknown letter inside a cluster ("-xw"): optind
+			 * has not moved past the argument yet. */
+			if (optopt > 0 && optopt < 128 &&
+			    !strchr("klLrwhV", optopt))
+				return set_err(err, "unknown option -%c",
+					       optopt);
 			return set_err(err, "unknown option %s",
 				       argv[optind - 1]);
 		}

@@ -118,8 +118,11 @@ static int try_vmcoreinfo(struct kernel_info *ki, const struct guest_mem *m,
 		return -1;
 	memset(ki, 0, sizeof(*ki));
 	ki->arch = kernel_arch_for(vm->machine);
-	if (ki->arch->from_vmcoreinfo(ki, &vi, vm, m, err))
+	if (ki->arch->from_vmcoreinfo(ki, &vi, vm, m, err)) {
+		/* Its offsets do not even reach this kernel's variables. */
+		st->stale++;
 		return -1;
+	}
 	if (!image_is_live(ki, vm) || !vmcoreinfo_is_current(ki, vm, pa)) {
 		st->stale++;
 		return -1;

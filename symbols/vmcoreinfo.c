@@ -1,5 +1,6 @@
 #include "symbols/vmcoreinfo.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,9 @@ const char *vmcoreinfo_get(const struct vmcoreinfo *vi, const char *key)
 
 static bool parse_full(const char *s, int base, bool is_signed, void *out)
 {
-	if (!s || !*s)
+	/* strto*() skip leading blanks, and strtoull() then takes a '-':
+	 * " -1" would read as UINT64_MAX. The kernel writes no blanks. */
+	if (!s || !*s || isspace((unsigned char)*s))
 		return false;
 	char *end;
 	errno = 0;

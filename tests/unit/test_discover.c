@@ -1,0 +1,560 @@
+/* Unit tests for symbols/discover.c, kernel_x86_64.c and locate.c: a tiny
+ * x86_64 "kernel" (tests/unit/synth_elf.h) placed in synthetic guest RAM
+ * with its page tables (tests/unit/synth_pt.h) and vmcoreinfo copies. */
+#include <elf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "symbols/kernel.h"
+#include "symbols/locate.h"
+#include "symbols/vmlinux.h"
+#include "translate/err.h"
+#include "translate/guest_mem.h"
+#include "translate/layout.h"
+#include "translate/paging.h"
+#include "tests/unit/synth_elf.h"
+#include "tests/unit/synth_pt.h"
+
+#define MiB (1ULL << 20)
+#define RAM_SIZE (64 * MiB)
+#define POOL_START (1 * MiB)
+#define POOL_END (2 * MiB)
+/* vmcoreinfo pages, below every image PA the tests use. */
+#define FOREIGN_PA 0x300000ULL
+#define STALE_PA 0x400000ULL
+#define LIVE_PA 0x500000ULL
+#define NOTE_PA 0x600000ULL
+#define NOTE_TEXT 24
+
+#define START_KERNEL_MAP 0xffffffff80000000ULL
+#define IMG_PA_DEFAULT (34 * MiB)
+#define KOFF_DEFAULT 0x2e400000ULL /* _text at 0xffffffffaf400000 */
+#define PO_L4 0xffff9c8000000000ULL /* randomized page_offset_base */
+#define PO_L5 0xff2e400000000000ULL
+#define NR_CPUS 4
+
+struct fx {
+	struct synth s;
+	struct synth_kernel k;
+	struct vmlinux vm;
+	unsigned levels;
+	uint64_t img_pa, koff, phys_base, page_offset, root;
+	struct kernel_info ki;
+	struct discover_opts o;
+	char err[ERR_LEN];
+};
+
+static uint64_t phys_base_for(uint64_t img_pa, uint64_t koff)
+{
+	/* pa = va - __START_KERNEL_map + phys_base, va = link + koff */
+	return img_pa - (SK_TEXT + koff - START_KERNEL_MAP);
+}
+
+static uint64_t img_pa_of(const struct fx *f, uint64_t link)
+{
+	return f->img_pa + (link - SK_TEXT);
+}
+
+/* Guest RAM, the vmlinux; no kernel in RAM yet. */
+static struct fx *fx_new(unsigned levels)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	synth_open_flat(&f->s, RAM_SIZE);
+	synth_kernel_write(&f->k, EM_X86_64, true, true);
+	char err[ERR_LEN] = "";
+	if (vmlinux_open(&f->vm, f->k.path, err))
+		fail_msg("vmlinux_open: %s", err);
+	unlink(f->k.path); /* mapped: nothing is left behind if a test fails */
+	f->levels = levels;
+	f->page_offset = levels == 5 ? PO_L5 : PO_L4;
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	vmlinux_close(&f->vm);
+	synth_close(&f->s);
+	free(f);
+}
+
+/* The image at img_pa running at link + koff: its bytes, its variables,
+ * and page tables at its init_top_pgt mapping the image (2 MiB pages) and
+ * the direct map of all RAM. */
+static void fx_image(struct fx *f, uint64_t img_pa, uint64_t koff)
+{
+	f->img_pa = img_pa;
+	f->koff = koff;
+	f->phys_base = phys_base_for(img_pa, koff);
+	memcpy(synth_ptr(&f->s, img_pa, SK_TEXT_SIZE), f->k.text,
+	       SK_TEXT_SIZE);
+	memcpy(synth_ptr(&f->s, img_pa_of(f, SK_RODATA), SK_RODATA_SIZE),
+	       f->k.rodata, SK_RODATA_SIZE);
+	memcpy(synth_ptr(&f->s, img_pa_of(f, SK_DATA), SK_DATA_SIZE),
+	       f->k.data, SK_DATA_SIZE);
+	synth_put64(&f->s, img_pa_of(f, SK_POB), f->page_offset);
+	uint32_t l5 = f->levels == 5, cpus = NR_CPUS;
+	memcpy(synth_ptr(&f->s, img_pa_of(f, SK_L5), 4), &l5, 4);
+	memcpy(synth_ptr(&f->s, img_pa_of(f, SK_NR_CPUS), 4), &cpus, 4);
+	synth_put64(&f->s, img_pa_of(f, SK_VMCI), f->page_offset + LIVE_PA);
+	synth_put64(&f->s, img_pa_of(f, SK_VMCI_NOTE),
+		    f->page_offset + NOTE_PA);
+
+	f->root = img_pa_of(f, SK_PGT);
+	memset(synth_ptr(&f->s, f->root, SYN_4K), 0, SYN_4K);
+	synth_table_pool(&f->s, POOL_START, POOL_END);
+	for (uint64_t off = 0; off < SK_END - SK_TEXT; off += SYN_2M)
+		synth_map(&f->s, f->root, f->levels, SK_TEXT + koff + off,
+			  img_pa + off, SYN_2M);
+	for (uint64_t pa = 0; pa < RAM_SIZE; pa += SYN_2M)
+		synth_map(&f->s, f->root, f->levels, f->page_offset + pa, pa,
+			  SYN_2M);
+}
+
+/* A vmcoreinfo text as the kernel writes it, at pa (or as the ELF note
+ * vmcoreinfo_note points to, text at pa + 24). */
+static void fx_vmcoreinfo(struct fx *f, uint64_t pa, const char *build_id,
+			  uint64_t koff, uint64_t phys_base, bool note)
+{
+	char text[1024];
+	int n = snprintf(text, sizeof(text),
+			 "OSRELEASE=6.1.0-56-cloud-amd64\n"
+			 "BUILD-ID=%s\n"
+			 "PAGESIZE=4096\n"
+			 "SYMBOL(init_uts_ns)=%llx\n"
+			 "SYMBOL(_stext)=%llx\n"
+			 "NUMBER(phys_base)=%lld\n"
+			 "NUMBER(pgtable_l5_enabled)=%d\n"
+			 "NUMBER(VA_BITS)=0x%x\n"
+			 "KERNELOFFSET=%llx\n"
+			 "CRASHTIME=1700000000\n",
+			 build_id, (unsigned long long)(SK_DATA + 0x800 + koff),
+			 (unsigned long long)(SK_STEXT + koff),
+			 (long long)phys_base, f->levels == 5,
+			 f->levels == 5 ? 57 : 48, (unsigned long long)koff);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	uint8_t *p = synth_ptr(&f->s, pa, SYN_4K);
+	memset(p, 0, SYN_4K);
+	if (note) {
+		uint32_t hdr[3] = { 11, (uint32_t)n, 0 };
+		memcpy(p, hdr, 12);
+		memcpy(p + 12, "VMCOREINFO", 11);
+		p += NOTE_TEXT;
+	}
+	memcpy(p, text, (size_t)n);
+}
+
+static int fx_discover(struct fx *f, enum discover_how how)
+{
+	f->o.how = how;
+	f->err[0] = '\0';
+	memset(&f->ki, 0x5a, sizeof(f->ki));
+	return kernel_discover(&f->ki, &f->s.mem, &f->vm, &f->o, f->err);
+}
+
+static void expect_err(struct fx *f, const char *part)
+{
+	if (!strstr(f->err, part))
+		fail_msg("error \"%s\" lacks \"%s\"", f->err, part);
+}
+
+/* Everything known of the kernel, against what was placed. */
+static void check_found(struct fx *f)
+{
+	const struct kernel_info *ki = &f->ki;
+	assert_ptr_equal(ki->arch, &kernel_x86_64);
+	assert_true(ki->kaslr_offset == f->koff);
+	assert_true(ki->phys_base == f->phys_base);
+	assert_int_equal(ki->as.levels, f->levels);
+	assert_true(ki->as.page_offset == f->page_offset);
+	assert_true(ki->as.root_pa == f->root);
+	assert_ptr_equal(ki->as.mem, &f->s.mem);
+	assert_ptr_equal(ki->as.arch, &arch_x86_64);
+	assert_true(ki->as.image_start == SK_TEXT + f->koff);
+	assert_true(ki->as.image_end == SK_END + f->koff);
+	assert_true(ki->as.image_start - ki->as.image_pa_delta == f->img_pa);
+	assert_true(ki->as.direct_size == RAM_SIZE);
+	assert_string_equal(ki->release, "6.1.0-56-cloud-amd64");
+	/* The kernel's variables read through what was found. */
+	uint32_t cpus = 0;
+	assert_true(kernel_read_sym(ki, &f->vm, "nr_cpu_ids", &cpus, 4));
+	assert_int_equal(cpus, NR_CPUS);
+	char banner[sizeof(SK_BANNER_TEXT)];
+	assert_true(kernel_read_sym(ki, &f->vm, "linux_banner", banner,
+				    sizeof(banner)));
+	assert_memory_equal(banner, SK_BANNER_TEXT, sizeof(banner));
+	/* The direct map is walked through the synthetic tables. */
+	struct kva_xlat x;
+	assert_int_equal(kva_translate(&ki->as, f->page_offset + LIVE_PA, &x,
+				       NULL), PT_OK);
+	assert_true(x.pa == LIVE_PA);
+	assert_int_equal(x.how, KVA_DIRECT);
+}
+
+static void check_by_vmcoreinfo(struct fx *f, uint64_t pa)
+{
+	if (fx_discover(f, DISCOVER_AUTO))
+		fail_msg("kernel_discover: %s", f->err);
+	check_found(f);
+	assert_true(f->ki.vmcoreinfo_pa == pa);
+	assert_non_null(strstr(f->ki.method, "vmcoreinfo"));
+	/* The same with vmcoreinfo only. */
+	if (fx_discover(f, DISCOVER_VMCOREINFO))
+		fail_msg("kernel_discover: %s", f->err);
+	check_found(f);
+	assert_true(f->ki.vmcoreinfo_pa == pa);
+}
+
+static void check_by_banner(struct fx *f)
+{
+	if (fx_discover(f, DISCOVER_BANNER))
+		fail_msg("kernel_discover by banner: %s", f->err);
+	check_found(f);
+	assert_true(f->ki.vmcoreinfo_pa == UINT64_MAX);
+	assert_non_null(strstr(f->ki.method, "linux_banner"));
+}
+
+static void run_placements(unsigned levels)
+{
+	static const struct {
+		uint64_t img_pa, koff;
+	} place[] = {
+		{ IMG_PA_DEFAULT, KOFF_DEFAULT }, /* negative phys_base */
+		{ 16 * MiB, 0 },                  /* no KASLR: phys_base 0 */
+		{ 8 * MiB, 0 },                   /* phys_base -8 MiB */
+		{ 56 * MiB, 0x3e000000 },         /* top of the window */
+		{ 48 * MiB, 2 * MiB },
+	};
+	for (size_t i = 0; i < sizeof(place) / sizeof(place[0]); i++) {
+		struct fx *f = fx_new(levels);
+		fx_image(f, place[i].img_pa, place[i].koff);
+		fx_vmcoreinfo(f, LIVE_PA, SK_BUILD_ID_HEX, f->koff,
+			      f->phys_base, false);
+		check_by_vmcoreinfo(f, LIVE_PA);
+		check_by_banner(f);
+		fx_free(f);
+	}
+}
+
+static void test_found_l4(void **state)
+{
+	(void)state;
+	run_placements(4);
+}
+
+static void test_found_l5(void **state)
+{
+	(void)state;
+	run_placements(5);
+}
+
+/* The copy vmcoreinfo_note points to (an ELF note): text at +24. */
+static void test_note_copy(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	fx_vmcoreinfo(f, NOTE_PA, SK_BUILD_ID_HEX, f->koff, f->phys_base,
+		      true);
+	check_by_vmcoreinfo(f, NOTE_PA + NOTE_TEXT);
+	fx_free(f);
+}
+
+/* Without vmcoreinfo, AUTO falls back to the banner. */
+static void test_auto_falls_back_to_banner(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	if (fx_discover(f, DISCOVER_AUTO))
+		fail_msg("kernel_discover: %s", f->err);
+	check_found(f);
+	assert_non_null(strstr(f->ki.method, "linux_banner"));
+	/* vmcoreinfo only: not found, and the message says why. */
+	assert_int_equal(fx_discover(f, DISCOVER_VMCOREINFO), -1);
+	expect_err(f, "0 vmcoreinfo copies");
+	expect_err(f, "--wait");
+	fx_free(f);
+}
+
+/* A copy from an earlier boot of the same build at a lower address than
+ * the live one: the scan meets it first and must pass over it. */
+static void test_stale_copy_skipped(void **state)
+{
+	(void)state;
+	for (int consistent = 0; consistent < 2; consistent++) {
+		struct fx *f = fx_new(4);
+		fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+		uint64_t skoff = f->koff + 0x10000000;
+		/* consistent: the old offsets put the image at the same PA,
+		 * so only vmcoreinfo_data tells the copies apart; else the
+		 * banner is not where the old offsets say. */
+		uint64_t spb = consistent ? f->phys_base - 0x10000000
+					  : f->phys_base;
+		fx_vmcoreinfo(f, STALE_PA, SK_BUILD_ID_HEX, skoff, spb, false);
+		fx_vmcoreinfo(f, LIVE_PA, SK_BUILD_ID_HEX, f->koff,
+			      f->phys_base, false);
+		check_by_vmcoreinfo(f, LIVE_PA);
+
+		/* The stale copy alone: counted, and not believed. (When
+		 * the old offsets do not even reach the image's variables,
+		 * x86_finish refuses it before the liveness check and it is
+		 * not counted as stale: see the report.) */
+		memset(synth_ptr(&f->s, LIVE_PA, SYN_4K), 0, SYN_4K);
+		assert_int_equal(fx_discover(f, DISCOVER_VMCOREINFO), -1);
+		expect_err(f, consistent ? "1 vmcoreinfo copies, 1 stale"
+					 : "1 vmcoreinfo copies");
+		expect_err(f, "--wait");
+		/* AUTO: the banner finds the live kernel. */
+		if (fx_discover(f, DISCOVER_AUTO))
+			fail_msg("kernel_discover: %s", f->err);
+		check_found(f);
+		assert_true(f->ki.vmcoreinfo_pa == UINT64_MAX);
+		fx_free(f);
+	}
+}
+
+/* Only a vmcoreinfo of another build: the message names both ids. */
+static void test_other_build_id(void **state)
+{
+	(void)state;
+	static const char other[] = "0123456789abcdef0123456789abcdef01234567";
+	struct fx *f = fx_new(4);
+	f->koff = KOFF_DEFAULT;
+	f->phys_base = phys_base_for(IMG_PA_DEFAULT, KOFF_DEFAULT);
+	fx_vmcoreinfo(f, FOREIGN_PA, other, f->koff, f->phys_base, false);
+	for (int how = DISCOVER_AUTO; how <= DISCOVER_VMCOREINFO; how++) {
+		assert_int_equal(fx_discover(f, (enum discover_how)how), -1);
+		expect_err(f, "another kernel");
+		expect_err(f, other);
+		expect_err(f, SK_BUILD_ID_HEX);
+	}
+	/* With the live kernel present as well, the matching copy wins
+	 * over the foreign one met first. */
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	fx_vmcoreinfo(f, LIVE_PA, SK_BUILD_ID_HEX, f->koff, f->phys_base,
+		      false);
+	check_by_vmcoreinfo(f, LIVE_PA);
+	fx_free(f);
+}
+
+static void test_no_kernel(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	for (int how = DISCOVER_AUTO; how <= DISCOVER_BANNER; how++) {
+		assert_int_equal(fx_discover(f, (enum discover_how)how), -1);
+		expect_err(f, "kernel not found in guest RAM");
+		expect_err(f, "--wait");
+	}
+	expect_err(f, "no linux_banner of this vmlinux in guest RAM");
+	/* Random bytes instead of zeros. */
+	synth_fill(&f->s, 42);
+	assert_int_equal(fx_discover(f, DISCOVER_AUTO), -1);
+	expect_err(f, "--wait");
+	fx_free(f);
+}
+
+static void test_given_offsets(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	/* No vmcoreinfo; both overrides skip discovery. */
+	f->o.have_kaslr_offset = f->o.have_phys_base = true;
+	f->o.kaslr_offset = f->koff;
+	f->o.phys_base = f->phys_base;
+	if (fx_discover(f, DISCOVER_AUTO))
+		fail_msg("kernel_discover: %s", f->err);
+	check_found(f);
+	assert_string_equal(f->ki.method, "given offsets");
+	assert_true(f->ki.vmcoreinfo_pa == UINT64_MAX);
+
+	/* Wrong ones: the image's variables are not there. */
+	f->o.kaslr_offset = f->koff + 16 * MiB;
+	assert_int_equal(fx_discover(f, DISCOVER_AUTO), -1);
+	expect_err(f, "page_offset_base reads 0");
+	/* Wrong ones that find a copy of .data (page_offset_base valid)
+	 * but no banner: the image is not there. */
+	memcpy(synth_ptr(&f->s, img_pa_of(f, SK_DATA) + 16 * MiB,
+			 SK_DATA_SIZE),
+	       synth_ptr(&f->s, img_pa_of(f, SK_DATA), SK_DATA_SIZE),
+	       SK_DATA_SIZE);
+	assert_int_equal(fx_discover(f, DISCOVER_AUTO), -1);
+	expect_err(f, "not where it should be");
+	expect_err(f, "KASLR offset 0x2f400000");
+	/* Outside the kernel map. */
+	f->o.kaslr_offset = (uint64_t)-(int64_t)(64 * MiB);
+	assert_int_equal(fx_discover(f, DISCOVER_AUTO), -1);
+	expect_err(f, "outside the kernel map");
+
+	f->o.kaslr_offset = f->koff;
+	memset(synth_ptr(&f->s, img_pa_of(f, SK_DATA) + 16 * MiB,
+			 SK_DATA_SIZE), 0, SK_DATA_SIZE);
+
+	/* One override: discovery runs, then the value replaces what it
+	 * found. */
+	f->o.have_phys_base = false;
+	f->o.kaslr_offset = f->koff;
+	fx_vmcoreinfo(f, LIVE_PA, SK_BUILD_ID_HEX, f->koff, f->phys_base,
+		      false);
+	if (fx_discover(f, DISCOVER_AUTO))
+		fail_msg("kernel_discover: %s", f->err);
+	check_found(f);
+	assert_non_null(strstr(f->ki.method, "offset overridden"));
+	fx_free(f);
+}
+
+/* Given offsets that put the image at the right physical address with the
+ * wrong virtual offset (KASLR offset +2 MiB, phys_base -2 MiB): the image
+ * formula reads the right bytes, but the kernel's page tables map the
+ * image elsewhere, and every symbol gdb is given would be 2 MiB off. */
+static void test_given_offsets_checked_by_tables(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	f->o.have_kaslr_offset = f->o.have_phys_base = true;
+	f->o.kaslr_offset = f->koff + 2 * MiB;
+	f->o.phys_base = f->phys_base - 2 * MiB;
+	int rc = fx_discover(f, DISCOVER_AUTO);
+	if (!rc)
+		fail_msg("wrong offsets accepted: KASLR offset %#llx (real "
+			 "%#llx), method \"%s\"",
+			 (unsigned long long)f->ki.kaslr_offset,
+			 (unsigned long long)f->koff, f->ki.method);
+	expect_err(f, "not where it should be");
+	fx_free(f);
+}
+
+/* Broken page tables under the banner search: no hang, no crash, an
+ * error. */
+static void test_corrupt_tables(void **state)
+{
+	(void)state;
+	for (int kind = 0; kind < 5; kind++) {
+		struct fx *f = fx_new(4);
+		fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+		uint64_t *root = (uint64_t *)(void *)synth_ptr(&f->s, f->root,
+							       SYN_4K);
+		uint64_t img_va = SK_TEXT + f->koff;
+		unsigned i4 = synth_index(img_va, 4);
+		switch (kind) {
+		case 0: /* PSE in the PML4 entry: reserved */
+			root[i4] |= PTE_PSE;
+			break;
+		case 1: /* every entry points at the table itself */
+			for (unsigned i = 0; i < 512; i++)
+				root[i] = f->root | PTE_P | PTE_RW;
+			break;
+		case 2: { /* the PUD entry points back at the PML4 */
+			uint64_t pmd_e = synth_find_entry(&f->s, f->root, 4,
+							  img_va, 3);
+			synth_put64(&f->s, pmd_e, f->root | PTE_P | PTE_RW);
+			break;
+		}
+		case 3: /* entries past the end of RAM */
+			root[i4] = (RAM_SIZE + 0x1000) | PTE_P | PTE_RW;
+			break;
+		default: /* random bits */
+			synth_fill(&f->s, 7);
+			fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+			root = (uint64_t *)(void *)synth_ptr(&f->s, f->root,
+							     SYN_4K);
+			uint64_t seed = 99;
+			for (unsigned i = 0; i < 512; i++)
+				root[i] = synth_rand(&seed) | PTE_P;
+			break;
+		}
+		int rc = fx_discover(f, DISCOVER_BANNER);
+		if (kind != 4) {
+			assert_int_equal(rc, -1);
+			expect_err(f, "no linux_banner");
+		} else if (rc) {
+			expect_err(f, "--wait");
+		}
+		fx_free(f);
+	}
+}
+
+static void test_locate(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	fx_vmcoreinfo(f, LIVE_PA, SK_BUILD_ID_HEX, f->koff, f->phys_base,
+		      false);
+	struct locate_result res;
+	/* AUTO on 64 MiB: q35 and pc agree, so flat. */
+	guest_mem_clear_regions(&f->s.mem);
+	memset(&res, 0, sizeof(res));
+	if (kernel_locate(&f->s.mem, &f->vm, LAYOUT_AUTO, &f->o, &f->ki, &res,
+			  f->err))
+		fail_msg("kernel_locate: %s", f->err);
+	assert_int_equal(res.layout, LAYOUT_FLAT);
+	assert_non_null(strstr(res.layout_why, "flat"));
+	assert_int_equal(f->s.mem.nr_regions, 1);
+	check_found(f);
+
+	/* Explicit: the regions already there are kept. */
+	if (kernel_locate(&f->s.mem, &f->vm, LAYOUT_EXPLICIT, &f->o, &f->ki,
+			  &res, f->err))
+		fail_msg("kernel_locate: %s", f->err);
+	assert_int_equal(res.layout, LAYOUT_EXPLICIT);
+	assert_non_null(strstr(res.layout_why, "--region"));
+	check_found(f);
+
+	/* Given: q35 of 64 MiB is one region at 0. */
+	if (kernel_locate(&f->s.mem, &f->vm, LAYOUT_Q35, &f->o, &f->ki, &res,
+			  f->err))
+		fail_msg("kernel_locate: %s", f->err);
+	assert_int_equal(res.layout, LAYOUT_Q35);
+	assert_non_null(strstr(res.layout_why, "--layout"));
+	check_found(f);
+
+	/* virt puts RAM at 1 GiB: no kernel there. */
+	assert_int_equal(kernel_locate(&f->s.mem, &f->vm, LAYOUT_VIRT, &f->o,
+				       &f->ki, &res, f->err), -1);
+	expect_err(f, "--wait");
+	fx_free(f);
+}
+
+/* An ELF for another machine is refused by name. */
+static void test_unsupported_machine(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	f->vm.machine = EM_RISCV;
+	assert_int_equal(fx_discover(f, DISCOVER_AUTO), -1);
+	expect_err(f, "not supported");
+	expect_err(f, f->k.path);
+	f->vm.machine = EM_X86_64;
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_found_l4),
+		cmocka_unit_test(test_found_l5),
+		cmocka_unit_test(test_note_copy),
+		cmocka_unit_test(test_auto_falls_back_to_banner),
+		cmocka_unit_test(test_stale_copy_skipped),
+		cmocka_unit_test(test_other_build_id),
+		cmocka_unit_test(test_no_kernel),
+		cmocka_unit_test(test_given_offsets),
+		cmocka_unit_test(test_given_offsets_checked_by_tables),
+		cmocka_unit_test(test_corrupt_tables),
+		cmocka_unit_test(test_locate),
+		cmocka_unit_test(test_unsupported_machine),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
