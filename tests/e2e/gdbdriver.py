@@ -8,10 +8,14 @@
 # each step a list: ["remote", target], ["disconnect"], ["pick"],
 # ["battery", out], ["cmd", key, gdb command], ["jiffies", key],
 # ["write", key, expr, hex bytes], ["read", key, expr, nbytes],
-# ["qmp", key, socket, command], ["sleep", seconds].
+# ["qmp", key, socket, command], ["sleep", seconds], ["detach"],
+# ["translate", key, expr, nbytes, ramfile]: `monitor translate` of the
+# address, the nbytes gdb reads there, and the nbytes at the walk's final PA
+# in the RAM file (read at the same moment), as key.addr/.walk/.bytes/.file.
 # Results are written as `key: value` lines (errors as `key: ERROR msg`).
 
 import json
+import re
 import time
 
 import gdb
@@ -84,6 +88,9 @@ def drive(plan_path):
             elif kind == "disconnect":
                 gdb.execute("disconnect", to_string=True)
                 rec(key, "ok")
+            elif kind == "detach":
+                gdb.execute("detach", to_string=True)
+                rec(key, "ok")
             elif kind == "pick":
                 rec(key, _pick_kernel_thread())
             elif kind == "battery":
@@ -101,11 +108,24 @@ def drive(plan_path):
                 gdb.execute("maint flush dcache", to_string=True)
                 rec(step[1], bytes(gdb.selected_inferior().read_memory(
                     _addr(step[2]), step[3])).hex())
+            elif kind == "translate":
+                addr = _addr(step[2])
+                rec(step[1] + ".addr", hex(addr))
+                walk = gdb.execute("monitor translate 0x%x" % addr, to_string=True)
+                rec(step[1] + ".walk", walk)
+                gdb.execute("maint flush dcache", to_string=True)
+                rec(step[1] + ".bytes", bytes(gdb.selected_inferior().read_memory(
+                    addr, step[3])).hex())
+                pas = re.findall(r"=> PA (0x[0-9a-fA-F]+)", walk)
+                if pas:
+                    with open(step[4], "rb") as f:
+                        f.seek(int(pas[-1], 16))
+                        rec(step[1] + ".file", f.read(step[3]).hex())
             elif kind == "qmp":
                 rec(step[1], _qmp(step[2], step[3]))
             elif kind == "sleep":
                 time.sleep(step[1])
         except Exception as e:  # noqa: BLE001 - record and go on
-            rec(step[1] if kind in ("cmd", "jiffies", "write", "read", "qmp") else key,
+            rec(step[1] if kind in ("cmd", "jiffies", "write", "read", "qmp", "translate") else key,
                 "ERROR " + str(e))
     rec("done", "ok")
