@@ -1143,7 +1143,7 @@ static void model_check_translate(struct rmodel *m, uint64_t va)
 		RCHECK(m, model_gpa(table + 8 * synth_index(va, level), &off),
 		       "table %#llx outside RAM", (unsigned long long)table);
 		memcpy(&e, f->s.buf + off, 8);
-		RCHECK(m, st->level == level && st->table_pa == table &&
+		RCHECK(m, st->level == (int)level && st->table_pa == table &&
 			       st->index == synth_index(va, level) &&
 			       st->entry_pa == table + 8 * st->index &&
 			       st->read_ok && st->entry == e,
