@@ -87,9 +87,11 @@ static int from_vmcoreinfo_aarch64(struct kernel_info *ki,
 			 t1sz > 0 && t1sz < 64;
 	unsigned walk_bits = have_t1sz ? 64 - (unsigned)t1sz
 				       : (unsigned)va_bits;
-	/* 52-bit output addresses come with 52-bit VAs (LPA2 on 4K/16K,
-	 * LPA on 64K); descriptors of RAM below 256 TiB read the same. */
-	bool pa52 = va_bits == 52;
+	/* LPA2 (4K/16K) is in use only when the kernel runs with 52-bit VAs
+	 * (without it, bits 9:8 are shareability, not PA[51:50]). With 64K
+	 * pages a 52-bit kernel puts PA[51:48] in bits 15:12, which are zero
+	 * for smaller addresses anyway. */
+	bool pa52 = shift == 16 ? va_bits == 52 : walk_bits == 52;
 	if (aarch64_paging_setup(&ki->as, walk_bits, shift, pa52, err))
 		return -1;
 	snprintf(ki->paging_note, sizeof(ki->paging_note),
@@ -132,7 +134,7 @@ static int from_image_aarch64(struct kernel_info *ki, uint64_t text_pa,
 	ki->as.image_pa_delta = voff;
 	unsigned shift = vmlinux_page_shift(vm);
 	if (aarch64_paging_setup(&ki->as, (unsigned)vabits, shift,
-				 vabits == 52, err))
+				 vabits == 52, err)) /* vabits_actual: in use */
 		return -1;
 	snprintf(ki->paging_note, sizeof(ki->paging_note),
 		 "%u-bit VA from %s, %u KiB granule of the vmlinux (TCR_EL1 "

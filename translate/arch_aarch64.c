@@ -94,7 +94,7 @@ static enum pt_result walk_aarch64(const struct kernel_as *as, uint64_t va,
 		return w->result = PT_NOT_CANONICAL;
 
 	int start = 4 - (int)as->levels;
-	uint64_t table = desc_addr(as, as->root_pa);
+	uint64_t table = as->root_pa; /* a physical address, not a descriptor */
 	for (int level = start; level <= 3; level++) {
 		unsigned lsb = shift + (unsigned)(3 - level) * per_level;
 		unsigned width = level == start ? as->va_bits - lsb : per_level;
