@@ -109,7 +109,7 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 	strbuf_printf(out, "  layout        %s\n", kt->where.layout_why);
 	for (unsigned i = 0; i < kt->mem->nr_regions; i++) {
 		const struct guest_region *r = &kt->mem->regions[i];
-		strbuf_printf(out, "    GPA %#llx-%#llx at %s offset %#llx\n",
+		strbuf_printf(out, "    GPA %#llx-%#llx: %s @ %#llx\n",
 			      (unsigned long long)r->gpa,
 			      (unsigned long long)(r->gpa + r->size),
 			      kt->mem->ops->name,

@@ -10,6 +10,7 @@
 #include "stub/options.h"
 #include "stub/server.h"
 #include "translate/err.h"
+#include "translate/vmm_qmp.h"
 
 static double now_ms(void)
 {
@@ -33,6 +34,47 @@ static int add_regions(struct guest_mem *m, const struct options *o,
 	return 0;
 }
 
+/* MEMORY: pid:PID, or a file (raw RAM). */
+static int open_memory(struct guest_mem *m, struct options *o, char *err)
+{
+	if (!strncmp(o->memory, "pid:", 4)) {
+		char *end;
+		long pid = strtol(o->memory + 4, &end, 10);
+		if (*end || pid <= 0 || pid > 0x3fffffff)
+			return set_err(err, "%s: expected pid:PID", o->memory);
+		if (guest_mem_open_process(m, (int)pid, o->write, err))
+			return -1;
+		if (o->qmp) {
+			if (qmp_add_ram_regions(m, o->qmp, err) < 0)
+				return -1;
+			o->layout = LAYOUT_EXPLICIT;
+			return 0;
+		}
+	} else if (guest_mem_open_file(m, o->memory, o->write, err)) {
+		return -1;
+	}
+	return o->layout == LAYOUT_EXPLICIT ? add_regions(m, o, err) : 0;
+}
+
+static int locate_once(struct kernel_target *kt, const struct options *o,
+		       char *err)
+{
+	int pid;
+	if (sscanf(o->memory, "pid:%d", &pid) == 1 &&
+	    o->layout != LAYOUT_EXPLICIT)
+		return kernel_locate_process(kt->mem, pid, kt->vm, o->layout,
+					     &o->discover, &kt->ki, &kt->where,
+					     err);
+	if (kernel_locate(kt->mem, kt->vm, o->layout, &o->discover, &kt->ki,
+			  &kt->where, err))
+		return -1;
+	if (o->qmp)
+		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
+			 "RAM ranges and host addresses from QEMU over QMP "
+			 "(%.80s)", o->qmp);
+	return 0;
+}
+
 /* Find the kernel, waiting for it under --wait. */
 static int locate(struct kernel_target *kt, const struct options *o,
 		  char *err)
@@ -40,8 +82,7 @@ static int locate(struct kernel_target *kt, const struct options *o,
 	double deadline = now_ms() + o->wait_seconds * 1e3;
 	bool said = false;
 	for (;;) {
-		if (!kernel_locate(kt->mem, kt->vm, o->layout, &o->discover,
-				   &kt->ki, &kt->where, err))
+		if (!locate_once(kt, o, err))
 			return 0;
 		if (!o->wait || (o->wait_seconds && now_ms() >= deadline))
 			return -1;
@@ -57,7 +98,7 @@ static int locate(struct kernel_target *kt, const struct options *o,
 
 int main(int argc, char **argv)
 {
-	struct options o;
+	static struct options o;
 	char err[ERR_LEN];
 	if (options_parse(&o, argc, argv, err)) {
 		fprintf(stderr, "lkstub: %s\n%s", err, options_usage);
@@ -85,8 +126,7 @@ int main(int argc, char **argv)
 			o.vmlinux, vm.machine);
 		return 1;
 	}
-	if (guest_mem_open_file(&mem, o.memory, o.write, err) ||
-	    (o.layout == LAYOUT_EXPLICIT && add_regions(&mem, &o, err))) {
+	if (open_memory(&mem, &o, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}

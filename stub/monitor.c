@@ -157,7 +157,7 @@ static int mon_translate(struct kernel_target *kt, const char *arg,
 	if (r == PT_OK) {
 		const struct guest_region *g = guest_mem_find(kt->mem, x.pa);
 		if (g)
-			strbuf_printf(out, "  PA %#llx is %s offset %#llx\n",
+			strbuf_printf(out, "  PA %#llx is %s @ %#llx\n",
 				      (unsigned long long)x.pa,
 				      kt->mem->ops->name,
 				      (unsigned long long)(g->offset + x.pa -

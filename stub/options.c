@@ -11,14 +11,18 @@ const char options_usage[] =
 "usage: lkstub [options] MEMORY\n"
 "Serve a live guest kernel's memory to gdb (GDB remote protocol).\n"
 "\n"
-"  MEMORY                 guest RAM file (QEMU memory-backend-file)\n"
+"  MEMORY                 guest RAM file (QEMU memory-backend-file), an ELF\n"
+"                         vmcore (QEMU dump-guest-memory, kdump), or pid:PID\n"
+"                         (a running VMM process: QEMU, firecracker, ...)\n"
 "  -k, --vmlinux FILE     the guest kernel's vmlinux (required)\n"
 "  -l, --listen ADDR      HOST:PORT (default " DEFAULT_LISTEN "; [::1]:PORT for IPv6),\n"
 "                         unix:PATH, or - for stdin/stdout\n"
 "                         (gdb: target remote | lkstub ... -l -)\n"
 "  -L, --layout NAME      auto (default), flat, q35, pc, virt\n"
 "  -r, --region GPA:SIZE[@FILEOFFSET]   explicit guest-physical layout,\n"
-"                         repeatable (without @, right after the previous)\n"
+"                         repeatable (without @, right after the previous);\n"
+"                         with pid:PID, @ is the VMM's virtual address\n"
+"      --qmp SOCKET       with pid:PID, ask QEMU where guest RAM is\n"
 "  -w, --write            allow gdb to write guest memory (read-only otherwise)\n"
 "      --kaslr-offset N   override the KASLR offset discovery finds\n"
 "      --phys-base N      override phys_base (both: skip discovery)\n"
@@ -28,7 +32,7 @@ const char options_usage[] =
 "  -h, --help             this text\n"
 "  -V, --version          lkstub's version\n";
 
-enum { OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT };
+enum { OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT, OPT_QMP };
 
 static const struct option long_opts[] = {
 	{ "vmlinux", required_argument, NULL, 'k' },
@@ -40,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "phys-base", required_argument, NULL, OPT_PHYS_BASE },
 	{ "discover", required_argument, NULL, OPT_DISCOVER },
 	{ "wait", optional_argument, NULL, OPT_WAIT },
+	{ "qmp", required_argument, NULL, OPT_QMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -123,6 +128,9 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 					       "auto, vmcoreinfo or banner",
 					       optarg);
 			break;
+		case OPT_QMP:
+			o->qmp = optarg;
+			break;
 		case OPT_WAIT:
 			o->wait = true;
 			if (optarg) {
@@ -158,6 +166,17 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 			return set_err(err, "--region and --layout %s exclude "
 				       "each other", layout_name(o->layout));
 		o->layout = LAYOUT_EXPLICIT;
+	}
+	bool is_pid = !strncmp(o->memory, "pid:", 4);
+	if (o->qmp && !is_pid)
+		return set_err(err, "--qmp needs MEMORY = pid:PID");
+	if (o->qmp && o->nr_regions)
+		return set_err(err, "--qmp and --region exclude each other");
+	if (is_pid) {
+		for (unsigned i = 0; i < o->nr_regions; i++)
+			if (o->regions[i].offset == LAYOUT_OFFSET_NEXT)
+				return set_err(err, "--region with pid:PID "
+					       "needs @HOSTADDR");
 	}
 	if (!*o->listen)
 		return set_err(err, "--listen: empty address");

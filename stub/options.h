@@ -13,6 +13,7 @@ struct options {
 	const char *memory;
 	const char *vmlinux;
 	const char *listen;
+	const char *qmp;      /* QEMU's QMP socket, for MEMORY = pid:PID */
 	enum layout_kind layout;
 	struct guest_region regions[GUEST_MAX_REGIONS];
 	unsigned nr_regions;

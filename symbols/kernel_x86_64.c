@@ -162,10 +162,10 @@ static int ram_below_4g_x86_64(const struct kernel_info *ki,
 			high_end = e.addr + e.size;
 	}
 	uint64_t high = high_end - FOUR_GIB;
-	if (high > ki->as.mem->src_size)
+	if (high > ki->as.mem->ram_size)
 		return set_err(err, "e820 has more RAM above 4 GiB than the "
 			       "file holds");
-	*bytes = ki->as.mem->src_size - high;
+	*bytes = ki->as.mem->ram_size - high;
 	return 0;
 }
 

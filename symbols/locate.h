@@ -19,4 +19,12 @@ int kernel_locate(struct guest_mem *m, const struct vmlinux *vm,
 		  struct kernel_info *ki, struct locate_result *res,
 		  char *err);
 
+/* MEMORY = pid:PID without --qmp or --region: try the VMM's large
+ * writable mappings (/proc/PID/maps), largest first, each as a RAM file
+ * with the layout rules above; keep the one that holds the kernel. */
+int kernel_locate_process(struct guest_mem *m, int pid,
+			  const struct vmlinux *vm, enum layout_kind requested,
+			  const struct discover_opts *o, struct kernel_info *ki,
+			  struct locate_result *res, char *err);
+
 #endif

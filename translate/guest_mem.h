@@ -45,6 +45,10 @@ struct guest_mem {
 	const struct mem_source_ops *ops;
 	void *src;
 	uint64_t src_size;
+	/* Where the guest's RAM is in the source, for the layouts: a RAM
+	 * file is all RAM (0, src_size); a VMM's address space holds it in
+	 * one mapping. */
+	uint64_t ram_base, ram_size;
 	bool writable;
 	struct guest_region regions[GUEST_MAX_REGIONS]; /* sorted by gpa */
 	unsigned nr_regions;
@@ -54,6 +58,10 @@ struct guest_mem {
  * shared; read-only unless writable. No regions yet. */
 int guest_mem_open_file(struct guest_mem *m, const char *path, bool writable,
 			char *err);
+/* The address space of a running VMM process: the source's offsets are
+ * its virtual addresses. Regions (and ram_base/ram_size) come after. */
+int guest_mem_open_process(struct guest_mem *m, int pid, bool writable,
+			   char *err);
 /* Use a caller-owned buffer as the source (tests, data already in memory). */
 int guest_mem_open_buffer(struct guest_mem *m, void *buf, size_t size,
 			  bool writable, char *err);

@@ -58,21 +58,21 @@ uint64_t layout_lowmem(enum layout_kind kind, uint64_t ram_size)
 
 int layout_apply(struct guest_mem *m, enum layout_kind kind, char *err)
 {
-	uint64_t size = m->src_size;
+	uint64_t size = m->ram_size, base = m->ram_base;
 	guest_mem_clear_regions(m);
 	switch (kind) {
 	case LAYOUT_FLAT:
-		return guest_mem_add_region(m, 0, size, 0, err);
+		return guest_mem_add_region(m, 0, size, base, err);
 	case LAYOUT_VIRT:
-		return guest_mem_add_region(m, 0x40000000ULL, size, 0, err);
+		return guest_mem_add_region(m, 0x40000000ULL, size, base, err);
 	case LAYOUT_Q35:
 	case LAYOUT_PC: {
 		uint64_t low = layout_lowmem(kind, size);
-		if (guest_mem_add_region(m, 0, low, 0, err))
+		if (guest_mem_add_region(m, 0, low, base, err))
 			return -1;
 		if (size > low)
 			return guest_mem_add_region(m, 4 * GiB, size - low,
-						    low, err);
+						    base + low, err);
 		return 0;
 	}
 	default:

@@ -21,7 +21,8 @@ const char *layout_name(enum layout_kind kind);
 /* RAM below 4 GiB for a QEMU x86 machine of ram_size bytes. */
 uint64_t layout_lowmem(enum layout_kind kind, uint64_t ram_size);
 
-/* Replace m's regions by the layout's, for a source of m->src_size bytes. */
+/* Replace m's regions by the layout's, for m->ram_size bytes of RAM that
+ * start at m->ram_base in the source. */
 int layout_apply(struct guest_mem *m, enum layout_kind kind, char *err);
 
 /* Parse "GPA:SIZE[@OFFSET]" (C numbers, K/M/G suffixes on SIZE). Without

@@ -60,6 +60,8 @@ int guest_mem_open_buffer(struct guest_mem *m, void *buf, size_t size,
 	m->ops = &mem_buffer_ops;
 	m->src = b;
 	m->src_size = size;
+	m->ram_base = 0;
+	m->ram_size = size;
 	m->writable = writable;
 	return 0;
 }

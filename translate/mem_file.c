@@ -213,6 +213,8 @@ int guest_mem_open_file(struct guest_mem *m, const char *path, bool writable,
 	m->ops = &mem_file_ops;
 	m->src = f;
 	m->src_size = size;
+	m->ram_base = 0;
+	m->ram_size = size;
 	m->writable = writable;
 	return 0;
 }
