@@ -154,8 +154,10 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 	struct kernel_target *kt = t;
 	int c = cpu_index(kt, tid);
 	if (c >= 0) {
-		snprintf(buf, len, "CPU#%u [live guest RAM: registers "
-			 "unknown]", kt->cpus[c]);
+		snprintf(buf, len, "CPU#%u [%s]", kt->cpus[c],
+			 (unsigned)c < kt->nr_cpu_regs
+				 ? "registers from the dump"
+				 : "live guest RAM: registers unknown");
 		return;
 	}
 	const struct ktask *k = task_by_tid(kt, tid);
@@ -171,36 +173,41 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 
 /* Byte offset of a register in struct target_regs, or -1. */
 static int reg_slot(const struct gdb_arch *a, const char *name,
-		    unsigned *regnum)
+		    unsigned *regnum, unsigned *bytes)
 {
 	unsigned off = 0;
 	for (unsigned i = 0; i < a->nr_regs && i < TARGET_MAX_REGS; i++) {
+		*bytes = a->regs[i].bits / 8;
 		if (!strcmp(a->regs[i].name, name)) {
 			*regnum = i;
-			return a->regs[i].bits == 64 &&
-					       off + 8 <= TARGET_MAX_REG_BYTES
+			return (*bytes == 8 || *bytes == 4) &&
+					       off + *bytes <= TARGET_MAX_REG_BYTES
 				       ? (int)off
 				       : -1;
 		}
-		off += a->regs[i].bits / 8;
+		off += *bytes;
 	}
 	return -1;
 }
 
-static void set_reg(const struct gdb_arch *a, struct target_regs *regs,
-		    const char *name, uint64_t value)
+static void set_regs(const struct gdb_arch *a, struct target_regs *regs,
+		     const struct saved_regs *saved)
 {
-	unsigned regnum;
-	int off = reg_slot(a, name, &regnum);
-	if (off < 0)
-		return;
-	memcpy(regs->bytes + off, &value, 8);
-	regs->valid[regnum] = true;
+	for (unsigned i = 0; i < saved->n; i++) {
+		unsigned regnum, bytes;
+		int off = reg_slot(a, saved->r[i].name, &regnum, &bytes);
+		if (off < 0)
+			continue;
+		/* Little-endian targets: the low bytes of the value. */
+		memcpy(regs->bytes + off, &saved->r[i].value, bytes);
+		regs->valid[regnum] = true;
+	}
 }
 
 /* A live guest's vCPU registers are not in its RAM: a running task or a
- * CPU gets only a PC of 0 (gdb needs one to have a frame). A task that is
- * switched out gets the registers its context-switch frame saved. */
+ * CPU gets only a PC of 0 (gdb needs one to have a frame), unless a dump
+ * recorded the CPU's registers. A task that is switched out gets the
+ * registers its context-switch frame saved. */
 void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 {
 	struct kernel_target *kt = t;
@@ -216,8 +223,12 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 	    !now.on_cpu && kt->ki.arch->saved_regs &&
 	    !kt->ki.arch->saved_regs(&kt->ki, &kt->btf, k->addr, &saved,
 				     err)) {
-		for (unsigned i = 0; i < saved.n; i++)
-			set_reg(a, regs, saved.r[i].name, saved.r[i].value);
+		set_regs(a, regs, &saved);
+		return;
+	}
+	int c = cpu_index(kt, tid);
+	if (c >= 0 && (unsigned)c < kt->nr_cpu_regs) {
+		set_regs(a, regs, &kt->cpu_regs[c]);
 		return;
 	}
 	if (a->pc_regnum < a->nr_regs)

@@ -10,6 +10,7 @@
 #include "stub/options.h"
 #include "stub/server.h"
 #include "translate/err.h"
+#include "translate/mem_elfcore.h"
 #include "translate/vmm_qmp.h"
 
 static double now_ms(void)
@@ -34,7 +35,28 @@ static int add_regions(struct guest_mem *m, const struct options *o,
 	return 0;
 }
 
-/* MEMORY: pid:PID, or a file (raw RAM). */
+static struct elfcore_notes g_notes;
+
+/* CPU registers a dump recorded, for the CPU threads. */
+static void take_cpu_regs(struct kernel_target *kt)
+{
+	static struct saved_regs regs[ELFCORE_MAX_CPUS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < g_notes.nr_prstatus; i++)
+		if (kt->ki.arch->prstatus_regs &&
+		    !kt->ki.arch->prstatus_regs(g_notes.prstatus[i].desc,
+						g_notes.prstatus[i].len,
+						&regs[n]))
+			n++;
+	kt->cpu_regs = regs;
+	kt->nr_cpu_regs = n;
+	if (g_notes.skipped_loads)
+		fprintf(stderr, "lkstub: %u PT_LOAD segments of the dump "
+			"overlap others or exceed %d regions: skipped\n",
+			g_notes.skipped_loads, GUEST_MAX_REGIONS);
+}
+
+/* MEMORY: pid:PID, an ELF dump, or a file of raw RAM. */
 static int open_memory(struct guest_mem *m, struct options *o, char *err)
 {
 	if (!strncmp(o->memory, "pid:", 4)) {
@@ -50,6 +72,19 @@ static int open_memory(struct guest_mem *m, struct options *o, char *err)
 			o->layout = LAYOUT_EXPLICIT;
 			return 0;
 		}
+	} else if (elfcore_is_core(o->memory)) {
+		if (o->write)
+			return set_err(err, "%s: an ELF dump is read-only "
+				       "(drop --write)", o->memory);
+		if (o->nr_regions)
+			return set_err(err, "%s: an ELF dump says where its "
+				       "memory is (drop --region)", o->memory);
+		if (guest_mem_open_elfcore(m, o->memory, &g_notes, err))
+			return -1;
+		o->discover.vmcoreinfo_note = g_notes.vmcoreinfo.desc;
+		o->discover.vmcoreinfo_note_len = g_notes.vmcoreinfo.len;
+		o->layout = LAYOUT_EXPLICIT;
+		return 0;
 	} else if (guest_mem_open_file(m, o->memory, o->write, err)) {
 		return -1;
 	}
@@ -72,6 +107,11 @@ static int locate_once(struct kernel_target *kt, const struct options *o,
 		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
 			 "RAM ranges and host addresses from QEMU over QMP "
 			 "(%.80s)", o->qmp);
+	else if (kt->mem->ops->write == NULL) /* only dumps are read-only */
+		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
+			 "the dump's PT_LOAD segments (%u CPU register notes%s)",
+			 g_notes.nr_prstatus,
+			 g_notes.vmcoreinfo.desc ? ", VMCOREINFO note" : "");
 	return 0;
 }
 
@@ -139,6 +179,7 @@ int main(int argc, char **argv)
 	}
 	kernel_target_refresh_cpus(&kt);
 	kernel_target_init_tasks(&kt);
+	take_cpu_regs(&kt);
 
 	struct target target = { &kernel_target_ops, &kt };
 	struct server *srv = server_open(o.listen, &target, err);

@@ -12,6 +12,25 @@
 /* The note copy: 12-byte header + "VMCOREINFO\0" padded to 12. */
 #define NOTE_TEXT_OFFSET 24
 
+int prstatus_to_regs(const void *desc, size_t len, size_t regs_off,
+		     const char *const *names, size_t nr_names,
+		     struct saved_regs *out)
+{
+	if (len < regs_off + 8 * nr_names ||
+	    nr_names > sizeof(out->r) / sizeof(out->r[0]))
+		return -1;
+	out->n = 0;
+	for (size_t i = 0; i < nr_names; i++) {
+		if (!names[i])
+			continue;
+		uint64_t v;
+		memcpy(&v, (const char *)desc + regs_off + 8 * i, 8);
+		out->r[out->n].name = names[i];
+		out->r[out->n++].value = v;
+	}
+	return 0;
+}
+
 const struct kernel_arch *kernel_arch_for(uint16_t elf_machine)
 {
 	static const struct kernel_arch *const arches[] = { &kernel_x86_64,
@@ -94,13 +113,15 @@ struct scan_state {
 	unsigned copies, stale;
 };
 
-static int try_vmcoreinfo(struct kernel_info *ki, const struct guest_mem *m,
-			  const struct vmlinux *vm, uint64_t pa,
-			  struct scan_state *st, char *err)
+/* Check one vmcoreinfo text: from guest RAM at pa, or (pa UINT64_MAX) the
+ * note of a dump, which has no copy in RAM to point at. */
+static int try_vmcoreinfo_text(struct kernel_info *ki,
+			       const struct guest_mem *m,
+			       const struct vmlinux *vm, const void *buf,
+			       size_t n, uint64_t pa, struct scan_state *st,
+			       char *err)
 {
 	static struct vmcoreinfo vi; /* 16 KiB: keep it off the stack */
-	char buf[VMCOREINFO_MAX_BYTES];
-	size_t n = guest_mem_read(m, pa, buf, sizeof(buf));
 	if (vmcoreinfo_parse(&vi, buf, n))
 		return -1;
 	st->copies++;
@@ -123,17 +144,31 @@ static int try_vmcoreinfo(struct kernel_info *ki, const struct guest_mem *m,
 		st->stale++;
 		return -1;
 	}
-	if (!image_is_live(ki, vm) || !vmcoreinfo_is_current(ki, vm, pa)) {
+	if (!image_is_live(ki, vm) ||
+	    (pa != UINT64_MAX && !vmcoreinfo_is_current(ki, vm, pa))) {
 		st->stale++;
 		return -1;
 	}
 	const char *rel = vmcoreinfo_get(&vi, "OSRELEASE");
 	snprintf(ki->release, sizeof(ki->release), "%s", rel ? rel : "?");
-	snprintf(ki->method, sizeof(ki->method),
-		 "vmcoreinfo at PA %#llx (build-id matches)",
-		 (unsigned long long)pa);
+	if (pa == UINT64_MAX)
+		snprintf(ki->method, sizeof(ki->method),
+			 "the dump's VMCOREINFO note (build-id matches)");
+	else
+		snprintf(ki->method, sizeof(ki->method),
+			 "vmcoreinfo at PA %#llx (build-id matches)",
+			 (unsigned long long)pa);
 	ki->vmcoreinfo_pa = pa;
 	return 0;
+}
+
+static int try_vmcoreinfo(struct kernel_info *ki, const struct guest_mem *m,
+			  const struct vmlinux *vm, uint64_t pa,
+			  struct scan_state *st, char *err)
+{
+	char buf[VMCOREINFO_MAX_BYTES];
+	size_t n = guest_mem_read(m, pa, buf, sizeof(buf));
+	return try_vmcoreinfo_text(ki, m, vm, buf, n, pa, st, err);
 }
 
 static int scan_vmcoreinfo(struct kernel_info *ki, const struct guest_mem *m,
@@ -236,7 +271,11 @@ int kernel_discover(struct kernel_info *ki, const struct guest_mem *m,
 	struct scan_state st = { 0 };
 	char why[ERR_LEN] = "";
 	int found = -1;
-	if (o->how != DISCOVER_BANNER)
+	if (o->how != DISCOVER_BANNER && o->vmcoreinfo_note)
+		found = try_vmcoreinfo_text(ki, m, vm, o->vmcoreinfo_note,
+					    o->vmcoreinfo_note_len, UINT64_MAX,
+					    &st, why);
+	if (found && o->how != DISCOVER_BANNER)
 		found = scan_vmcoreinfo(ki, m, vm, &st, why);
 	if (found && o->how != DISCOVER_VMCOREINFO)
 		found = scan_banner(ki, m, vm, why);

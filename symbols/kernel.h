@@ -20,6 +20,9 @@ struct discover_opts {
 	bool have_kaslr_offset, have_phys_base;
 	uint64_t kaslr_offset;
 	uint64_t phys_base;
+	/* A dump's VMCOREINFO note, tried before scanning RAM. */
+	const void *vmcoreinfo_note;
+	size_t vmcoreinfo_note_len;
 };
 
 struct kernel_arch;
@@ -31,7 +34,7 @@ struct saved_regs {
 	struct {
 		const char *name;
 		uint64_t value;
-	} r[16];
+	} r[40];
 };
 
 struct kernel_info {
@@ -67,6 +70,9 @@ struct kernel_arch {
 	int (*saved_regs)(const struct kernel_info *ki,
 			  const struct btf_types *bt, uint64_t task,
 			  struct saved_regs *out, char *err);
+	/* A CPU's registers from an NT_PRSTATUS note of a dump. */
+	int (*prstatus_regs)(const void *desc, size_t len,
+			     struct saved_regs *out);
 	/* RAM below 4 GiB according to the kernel's memory map, to tell
 	 * QEMU machine layouts apart; NULL where it does not apply. */
 	int (*ram_below_4g)(const struct kernel_info *ki,
@@ -83,6 +89,12 @@ const struct kernel_arch *kernel_arch_for(uint16_t elf_machine);
 int kernel_discover(struct kernel_info *ki, const struct guest_mem *m,
 		    const struct vmlinux *vm, const struct discover_opts *o,
 		    char *err);
+
+/* Registers from an elf_prstatus: names[i] (NULL to skip) is the u64 at
+ * regs_off + 8 * i. */
+int prstatus_to_regs(const void *desc, size_t len, size_t regs_off,
+		     const char *const *names, size_t nr_names,
+		     struct saved_regs *out);
 
 /* Read a variable of the kernel image by link-time symbol name. */
 bool kernel_read_sym(const struct kernel_info *ki, const struct vmlinux *vm,

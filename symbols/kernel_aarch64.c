@@ -188,6 +188,21 @@ static int saved_regs_aarch64(const struct kernel_info *ki,
 	return out->n ? 0 : set_err(err, "cpu_context unreadable");
 }
 
+/* struct elf_prstatus: pr_reg (struct user_pt_regs) at 112. */
+static int prstatus_regs_aarch64(const void *desc, size_t len,
+				 struct saved_regs *out)
+{
+	static const char *const names[] = {
+		"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8",
+		"x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
+		"x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24",
+		"x25", "x26", "x27", "x28", "x29", "x30", "sp", "pc",
+		"cpsr",
+	};
+	return prstatus_to_regs(desc, len, 112, names,
+				sizeof(names) / sizeof(names[0]), out);
+}
+
 const struct kernel_arch kernel_aarch64 = {
 	.name = "aarch64",
 	.elf_machine = EM_AARCH64,
@@ -198,5 +213,6 @@ const struct kernel_arch kernel_aarch64 = {
 	.from_image = from_image_aarch64,
 	.from_offsets = from_offsets_aarch64,
 	.saved_regs = saved_regs_aarch64,
+	.prstatus_regs = prstatus_regs_aarch64,
 	.ram_below_4g = NULL,
 };

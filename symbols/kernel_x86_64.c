@@ -207,6 +207,20 @@ static int saved_regs_x86_64(const struct kernel_info *ki,
 	return out->n > 1 ? 0 : set_err(err, "switch frame unreadable");
 }
 
+/* struct elf_prstatus: pr_reg (struct user_regs_struct) at 112. */
+static int prstatus_regs_x86_64(const void *desc, size_t len,
+				struct saved_regs *out)
+{
+	static const char *const names[] = {
+		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10",
+		"r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi", NULL /* orig_rax */,
+		"rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base",
+		"ds", "es", "fs", "gs",
+	};
+	return prstatus_to_regs(desc, len, 112, names,
+				sizeof(names) / sizeof(names[0]), out);
+}
+
 const struct kernel_arch kernel_x86_64 = {
 	.name = "x86_64",
 	.elf_machine = EM_X86_64,
@@ -217,5 +231,6 @@ const struct kernel_arch kernel_x86_64 = {
 	.from_image = from_image_x86_64,
 	.from_offsets = from_offsets_x86_64,
 	.saved_regs = saved_regs_x86_64,
+	.prstatus_regs = prstatus_regs_x86_64,
 	.ram_below_4g = ram_below_4g_x86_64,
 };

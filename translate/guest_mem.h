@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_MAX_REGIONS 64
+#define GUEST_MAX_REGIONS 256
 
 struct guest_region {
 	uint64_t gpa;    /* first guest-physical address */
