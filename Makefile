@@ -5,6 +5,12 @@
 #   make check      unit tests, then the end-to-end tests on real QEMU guests
 #   make demo       boot a real guest, attach lkstub, show gdb at work
 #   make bench      raw RSP throughput/latency against lkstub and QEMU's stub
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60) s
+#   make fuzz-smoke replay the regressions and seeds, then FUZZ_SMOKE_SECONDS
+#                   (default 10) s per target; part of make check
+#   make check-asan unit tests and lkstub built with clang ASan+UBSan
+#                   (build-asan/); part of make check
+#   make check-valgrind  unit tests under valgrind memcheck; part of make check
 
 CC       ?= cc
 O        ?= build
@@ -25,6 +31,8 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
 
 .PHONY: all unit check e2e demo bench clean deps
+.PHONY: fuzz fuzz-smoke fuzz-regress fuzz-build check-asan check-valgrind \
+	check-hostile
 all: $(O)/lkstub $(TOOL_BINS)
 
 $(O)/%.o: %.c $(wildcard */*.h)
@@ -57,6 +65,7 @@ e2e: all
 	@tests/e2e/run.sh
 
 check: unit
+	@$(MAKE) --no-print-directory check-hostile
 	@$(MAKE) --no-print-directory e2e
 
 demo: deps all
@@ -67,3 +76,73 @@ bench: all
 
 clean:
 	rm -rf $(O)
+
+# Hostile input and faults (tests/fuzz/README.md): libFuzzer targets over
+# the packet decoder and session, vmcoreinfo, the page-table walkers, the
+# task-list walker and qXfer paging; the unit tests under ASan+UBSan and
+# under valgrind.
+FUZZ_CC            ?= clang
+FO                 ?= build-fuzz
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g $(SAN_FLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra \
+               -Werror -Wshadow -Wvla -Wstrict-prototypes \
+               -Wmissing-prototypes -fno-strict-aliasing -I. \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_TARGETS  := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FO)/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
+
+$(FO)/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FO)/liblkstub.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FO)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) \
+		$(wildcard tests/unit/*.h) $(FO)/liblkstub.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FO)/liblkstub.a $(LDLIBS)
+
+fuzz-build: deps $(FUZZ_BINS)
+
+# Replays every regression input and seed once (a crash fails), then
+# fuzzes each target for a while from its seeds and what earlier runs
+# found (kept in $(FO)/corpus).
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FO) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run.sh $(FO) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	@tests/fuzz/run.sh $(FO) 0 $(FUZZ_TARGETS)
+
+# The cmocka tests and lkstub built by clang with ASan and UBSan (any
+# report fails the test; LeakSanitizer included) in build-asan/.
+ASAN_O ?= build-asan
+check-asan:
+	@CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	  ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory O=$(ASAN_O) CC=$(FUZZ_CC) all unit
+
+# The unit tests (the normal build) under valgrind memcheck: no errors,
+# no definite leaks.
+VALGRIND ?= valgrind --quiet --error-exitcode=1 --leak-check=full \
+	    --errors-for-leak-kinds=definite --track-origins=yes
+check-valgrind: deps $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
+	  $(VALGRIND) --log-file=$$t.valgrind $$t >$$t.valgrind-out 2>&1 || \
+	  { cat $$t.valgrind-out $$t.valgrind; \
+	    echo "valgrind: $$t failed"; exit 1; }; \
+	  done; echo "valgrind: $(words $(UNIT_BINS)) unit tests clean"
+
+check-hostile:
+	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory check-valgrind
+	@$(MAKE) --no-print-directory fuzz-smoke

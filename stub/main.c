@@ -36,6 +36,7 @@ static int add_regions(struct guest_mem *m, const struct options *o,
 }
 
 static struct elfcore_notes g_notes;
+static bool g_is_dump;
 
 /* CPU registers a dump recorded, for the CPU threads. */
 static void take_cpu_regs(struct kernel_target *kt)
@@ -81,6 +82,7 @@ static int open_memory(struct guest_mem *m, struct options *o, char *err)
 				       "memory is (drop --region)", o->memory);
 		if (guest_mem_open_elfcore(m, o->memory, &g_notes, err))
 			return -1;
+		g_is_dump = true;
 		o->discover.vmcoreinfo_note = g_notes.vmcoreinfo.desc;
 		o->discover.vmcoreinfo_note_len = g_notes.vmcoreinfo.len;
 		o->layout = LAYOUT_EXPLICIT;
@@ -107,7 +109,7 @@ static int locate_once(struct kernel_target *kt, const struct options *o,
 		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
 			 "RAM ranges and host addresses from QEMU over QMP "
 			 "(%.80s)", o->qmp);
-	else if (kt->mem->ops->write == NULL) /* only dumps are read-only */
+	else if (g_is_dump)
 		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
 			 "the dump's PT_LOAD segments (%u CPU register notes%s)",
 			 g_notes.nr_prstatus,

@@ -1,24 +1,44 @@
 #!/bin/bash
 # Check (and, as root, install) the packages lkstub needs.
 #
-#   tests/deps.sh build   compiler, libelf, cmocka
-#   tests/deps.sh e2e     QEMU, gdb, busybox, cpio, python3
-#   tests/deps.sh all     both
+#   tests/deps.sh build   compiler, libelf, cmocka, libFuzzer (libclang-rt-14-dev), valgrind
+#   tests/deps.sh e2e        QEMU, gdb, busybox, cpio, python3
+#   tests/deps.sh e2e-arm64  qemu-system-aarch64, gdb-multiarch, and the arm64
+#                            dpkg architecture (for the arm64 kernel debs)
+#   tests/deps.sh all        all of them
 #
 # As root, missing packages are installed with apt-get (apt-get update runs
-# once first).  As another user, the missing packages are listed and the
-# script exits 1.
+# once first) and a missing arm64 architecture is added.  As another user,
+# what is missing is listed and the script exits 1.
 set -euo pipefail
 
-BUILD_PKGS="gcc clang make pkg-config libelf-dev libbpf-dev libcmocka-dev"
+BUILD_PKGS="gcc clang make pkg-config libelf-dev libbpf-dev libcmocka-dev libclang-rt-14-dev valgrind"
 E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod"
+E2E_ARM64_PKGS="qemu-system-arm gdb-multiarch"
 
+arm64=
 case "${1:-all}" in
     build) want=$BUILD_PKGS ;;
     e2e)   want=$E2E_PKGS ;;
-    all)   want="$BUILD_PKGS $E2E_PKGS" ;;
-    *) echo "usage: $0 [build|e2e|all]" >&2; exit 2 ;;
+    e2e-arm64) want=$E2E_ARM64_PKGS; arm64=1 ;;
+    all)   want="$BUILD_PKGS $E2E_PKGS $E2E_ARM64_PKGS"; arm64=1 ;;
+    *) echo "usage: $0 [build|e2e|e2e-arm64|all]" >&2; exit 2 ;;
 esac
+
+# The arm64 kernel and busybox debs are fetched with apt-get download
+# PKG:arm64, which needs arm64 in dpkg's foreign architectures and its
+# package lists.
+if [ -n "$arm64" ] && [ "$(dpkg --print-architecture)" != arm64 ] &&
+   ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps.sh: the arm64 architecture is not enabled in dpkg" >&2
+        echo "deps.sh: enable it with: sudo dpkg --add-architecture arm64 && sudo apt-get update" >&2
+        exit 1
+    fi
+    echo "deps.sh: adding the arm64 architecture" >&2
+    dpkg --add-architecture arm64
+    apt-get update -qq
+fi
 
 missing=
 for p in $want; do

@@ -7,8 +7,12 @@
 # only on the guest's memory and must be identical through lkstub and through
 # QEMU's own gdbstub while the guest is paused.
 #
-# The battery is written for the Debian 6.1 cloud kernel (x86-64): the field
-# names (task_struct.__state, module.core_layout, vmap_area_list) are 6.1's.
+# The battery is written for the Debian 6.1 cloud kernel, x86-64 and arm64
+# (4 KiB pages, 48-bit VAs): the field names (task_struct.__state,
+# module.core_layout, vmap_area_list) are 6.1's.  The architecture is the
+# connected target's; x86-only probes (page_offset_base, e820, current_task,
+# idt_table, ...) have arm64 counterparts (memstart_addr, kimage_voffset,
+# memblock, __entry_task, irq stacks, the linear map at PAGE_OFFSET).
 
 import hashlib
 
@@ -21,6 +25,16 @@ STACK_END_MAGIC = 0x57AC6E9D
 VM_ALLOC = 0x2
 
 _lines = []
+_arch = ["x86_64"]
+
+
+def _arm64():
+    return _arch[0] == "arm64"
+
+
+def _detect_arch():
+    name = gdb.selected_inferior().architecture().name()
+    _arch[0] = "arm64" if "aarch64" in name else "x86_64"
 
 
 def _emit(name, value):
@@ -77,6 +91,31 @@ def offsetof(struct, field):
     return int(ev("(unsigned long)&((%s *)0)->%s" % (struct, field)))
 
 
+ARM64_VA_BITS = 48   # the Debian arm64 kernel's CONFIG_ARM64_VA_BITS
+
+
+def arm64_va_bits():
+    """NUMBER(VA_BITS) from the kernel's vmcoreinfo text (48 if absent)."""
+    try:
+        text = cstr(read(evi("(unsigned long)vmcoreinfo_data"), 4096))
+        for line in text.splitlines():
+            if line.startswith("NUMBER(VA_BITS)="):
+                return int(line.split("=", 1)[1])
+    except (gdb.error, gdb.MemoryError, ValueError):
+        pass
+    return ARM64_VA_BITS
+
+
+def linear_base():
+    """The virtual address of physical address 0 in the direct (linear) map:
+    x86-64 page_offset_base; arm64 PAGE_OFFSET - memstart_addr (modulo 2^64:
+    with KASLR memstart_addr may lie below the RAM base)."""
+    if not _arm64():
+        return evi("page_offset_base")
+    page_offset = (-(1 << arm64_va_bits())) & 0xFFFFFFFFFFFFFFFF
+    return (page_offset - evi("memstart_addr")) & 0xFFFFFFFFFFFFFFFF
+
+
 # --------------------------------------------------------------- the probes
 
 def globals_():
@@ -98,22 +137,47 @@ def globals_():
     probe("init_task.flags", lambda: evs("init_task.flags"))
     probe("init_task.active_mm", lambda: evs("init_task.active_mm"))
     probe("max_pfn", lambda: evs("max_pfn"))
-    probe("phys_base", lambda: hex(evi("phys_base")))
-    probe("page_offset_base", lambda: hex(evi("page_offset_base")))
-    probe("vmalloc_base", lambda: hex(evi("vmalloc_base")))
-    probe("vmemmap_base", lambda: hex(evi("vmemmap_base")))
+    if not _arm64():
+        probe("phys_base", lambda: hex(evi("phys_base")))
+        probe("page_offset_base", lambda: hex(evi("page_offset_base")))
+        probe("vmalloc_base", lambda: hex(evi("vmalloc_base")))
+        probe("vmemmap_base", lambda: hex(evi("vmemmap_base")))
+    else:
+        probe("memstart_addr", lambda: hex(evi("memstart_addr") & 0xFFFFFFFFFFFFFFFF))
+        probe("kimage_voffset", lambda: hex(evi("kimage_voffset")))
+        probe("va_bits", arm64_va_bits)
+        probe("linear_base", lambda: hex(linear_base()))
     probe("totalram_pages", lambda: evs("_totalram_pages"))
     probe("init_mm.pgd", lambda: evs("init_mm.pgd"))
     probe("init_mm.pgd[0..3]", lambda: hexb(read(evi("(unsigned long)init_mm.pgd"), 32)))
     probe("saved_command_line", lambda: cstr(read(evi("(unsigned long)saved_command_line"), 512)))
     probe("vmcoreinfo_data", lambda: cstr(read(evi("(unsigned long)vmcoreinfo_data"), 64)))
     probe("vmcoreinfo_size", lambda: evs("vmcoreinfo_size"))
-    probe("text[0:32]", lambda: hexb(read(evi("(unsigned long)&_text"), 32)))
-    probe("text.x", lambda: xcmd("x/8xg &_text"))
+    # arm64 leaves the image's first 64 KiB (the Image header, _text up to
+    # _stext) unmapped: its text starts at _stext (see unmapped()).
+    text = "_stext" if _arm64() else "_text"
+    probe("text[0:32]", lambda: hexb(read(evi("(unsigned long)&" + text), 32)))
+    probe("text.x", lambda: xcmd("x/8xg &" + text))
     probe("text.sha256[64K]", lambda: hashlib.sha256(
         read(evi("(unsigned long)&_stext"), 65536)).hexdigest())
     probe("rodata.linux_proc_banner", lambda: cstr(read(evi("(unsigned long)&linux_proc_banner"), 64)))
-    probe("idt_table[0..1]", lambda: hexb(read(evi("(unsigned long)&idt_table"), 32)))
+    if not _arm64():
+        probe("idt_table[0..1]", lambda: hexb(read(evi("(unsigned long)&idt_table"), 32)))
+    else:
+        probe("vectors[0:64]", lambda: hexb(read(evi("(unsigned long)&vectors"), 64)))
+        probe("vectors.sha256", lambda: hashlib.sha256(
+            read(evi("(unsigned long)&vectors"), 2048)).hexdigest())
+        probe("swapper_pg_dir", lambda: hex(evi("(unsigned long)&swapper_pg_dir")))
+        probe("swapper_pg_dir.sha256", lambda: hashlib.sha256(
+            read(evi("(unsigned long)&swapper_pg_dir"), 4096)).hexdigest())
+        # The kernel image seen through the linear map: PA = VA - kimage_voffset.
+        def text_linear():
+            pa = evi("(unsigned long)&_text") - evi("kimage_voffset")
+            return hexb(read((linear_base() + pa) & 0xFFFFFFFFFFFFFFFF, 32))
+        probe("text.via_linear_map", text_linear)
+        probe("rodata.banner.via_linear_map", lambda: cstr(read(
+            (linear_base() + evi("(unsigned long)&linux_banner") - evi("kimage_voffset"))
+            & 0xFFFFFFFFFFFFFFFF, 64)))
     # .init.text is freed after boot and its kernel-image alias unmapped.
     probe("init_text(freed)", lambda: hexb(read(evi("(unsigned long)&_sinittext"), 16)))
 
@@ -135,6 +199,9 @@ def percpu():
         probe("cpu%d.rq.curr.comm" % cpu, lambda: evs(rq + "->curr->comm"))
         probe("cpu%d.rq.curr.pid" % cpu, lambda: evs(rq + "->curr->pid"))
         probe("cpu%d.rq.idle.comm" % cpu, lambda: evs(rq + "->idle->comm"))
+        if _arm64():
+            percpu_arm64(cpu, base)
+            continue
         cur = "(*(struct task_struct **)((unsigned long)&current_task + %s))" % base
         probe("cpu%d.current_task" % cpu, lambda: evs(cur))
         probe("cpu%d.current_task.comm" % cpu, lambda: evs(cur + "->comm"))
@@ -147,7 +214,63 @@ def percpu():
               lambda: hex(evi("((struct fixed_percpu_data *)(%s))->stack_canary" % base)))
 
 
+def percpu_arm64(cpu, base):
+    # current is in sp_el0 on arm64; __entry_task is its copy in memory.
+    cur = "(*(struct task_struct **)((unsigned long)&__entry_task + %s))" % base
+    probe("cpu%d.entry_task" % cpu, lambda: evs(cur))
+    probe("cpu%d.entry_task.comm" % cpu, lambda: evs(cur + "->comm"))
+    probe("cpu%d.entry_task.pid" % cpu, lambda: evs(cur + "->pid"))
+    probe("cpu%d.cpu_number" % cpu,
+          lambda: evs("*(int *)((unsigned long)&cpu_number + %s)" % base))
+    probe("cpu%d.cpu_data.reg_midr" % cpu, lambda: hex(evi(
+        "((struct cpuinfo_arm64 *)((unsigned long)&cpu_data + %s))->reg_midr" % base)))
+    # IRQ stacks are vmalloc'd (VMAP_STACK), with a guard page below.
+    irq = "(*(unsigned long *)((unsigned long)&irq_stack_ptr + %s))" % base
+    probe("cpu%d.irq_stack_ptr" % cpu, lambda: hex(evi(irq)))
+    probe("cpu%d.irq_stack[0:16]" % cpu, lambda: hexb(read(evi(irq), 16)))
+    probe("cpu%d.irq_stack.sha256" % cpu, lambda: hashlib.sha256(
+        read(evi(irq), 16384)).hexdigest())
+    probe("unmapped.cpu%d.irq_stack-8" % cpu, lambda: hexb(read(evi(irq) - 8, 8)))
+    probe("cpu%d.overflow_stack[0:16]" % cpu, lambda: hexb(read(evi(
+        "(unsigned long)&overflow_stack + %s" % base), 16)))
+
+
+def direct_map_arm64():
+    lin = linear_base()
+    maxpfn = evi("max_pfn")
+    va = lambda pa: (lin + pa) & 0xFFFFFFFFFFFFFFFF  # noqa: E731
+    ram = 0x40000000   # QEMU virt
+    probe("lin.ram_base", lambda: hexb(read(va(ram), 32)))
+    probe("lin.ram+0x1000000", lambda: hexb(read(va(ram + 0x1000000), 32)))
+    probe("lin.x.ram+0x9f000", lambda: xcmd("x/4xg 0x%x" % va(ram + 0x9f000)))
+    probe("lin.last_page", lambda: hexb(read(va((maxpfn << 12) - 0x1000), 32)))
+    probe("lin.last_bytes", lambda: hexb(read(va((maxpfn << 12) - 16), 16)))
+    probe("lin.cross_2M", lambda: hashlib.sha256(read(va(ram + 0x3ff000), 0x2000)).hexdigest())
+    # Every RAM range and every reservation the kernel keeps in memblock
+    # (arm64 keeps memblock after boot), through the linear map.
+    def memblock():
+        for kind in ("memory", "reserved"):
+            n = evi("memblock.%s.cnt" % kind)
+            _emit("memblock.%s.cnt" % kind, n)
+            for i in range(min(n, 16)):
+                r = "memblock.%s.regions[%d]" % (kind, i)
+                a, size, fl = evi(r + ".base"), evi(r + ".size"), evi("(int)" + r + ".flags")
+                _emit("memblock.%s[%d]" % (kind, i), "%#x+%#x flags %d" % (a, size, fl))
+                probe("memblock.%s[%d].first" % (kind, i), lambda: hexb(read(va(a), 16)))
+                probe("memblock.%s[%d].last" % (kind, i),
+                      lambda: hexb(read(va(a + size - 16), 16)))
+    memblock()
+    def marker():
+        data = evi("(unsigned long)prb->text_data_ring.data")
+        size = 1 << evi("prb->text_data_ring.size_bits")
+        buf = read(data, size)
+        return "size=%d offset=%d" % (size, buf.find(b"lkstub-e2e-marker"))
+    probe("printk.marker", marker)
+
+
 def direct_map():
+    if _arm64():
+        return direct_map_arm64()
     pob = evi("page_offset_base")
     maxpfn = evi("max_pfn")
     probe("dmap+0x100000", lambda: hexb(read(pob + 0x100000, 32)))
@@ -215,7 +338,10 @@ def tasks():
         probe(p + ".stack", stackread)
         if count <= 3 or count % 10 == 0:
             probe(p + ".stack.guard", lambda: hexb(read(stack - 0x1000, 8)))
-        probe(p + ".thread.sp", lambda: hexb(read(int(t["thread"]["sp"]), 32)))
+        if _arm64():
+            probe(p + ".thread.sp", lambda: hexb(read(int(t["thread"]["cpu_context"]["sp"]), 32)))
+        else:
+            probe(p + ".thread.sp", lambda: hexb(read(int(t["thread"]["sp"]), 32)))
         mm = int(t["mm"].cast(ul))
         if mm:
             probe(p + ".mm.pgd", lambda: hexb(read(int(
@@ -284,18 +410,22 @@ def vmap():
         if flags & VM_ALLOC and reads < 10:
             reads += 1
             probe(p + ".bytes", lambda: hexb(read(start, 8)))
+            if _arm64():
+                # Its first page's struct page, in the vmemmap.
+                probe(p + ".page0.flags", lambda: hex(int(gdb.Value(vm).cast(
+                    gdb.lookup_type("struct vm_struct").pointer())["pages"][0]["flags"])))
     _emit("vmap.count", count)
 
 
 def unmapped():
-    pob = evi("page_offset_base")
+    pob = linear_base()
     maxpfn = evi("max_pfn")
     stack = evi("(unsigned long)init_task.stack")
     for addr, name in ((0, "null"), (0x1000, "0x1000"),
                        (0x8000000000000000, "noncanonical"),
                        (0x0000800000000000, "noncanonical.low"),
-                       (pob + (maxpfn << 12), "dmap.end"),
-                       (pob + (maxpfn << 12) + 0x200000, "dmap.end+2M")):
+                       ((pob + (maxpfn << 12)) & 0xFFFFFFFFFFFFFFFF, "dmap.end"),
+                       ((pob + (maxpfn << 12) + 0x200000) & 0xFFFFFFFFFFFFFFFF, "dmap.end+2M")):
         probe("unmapped." + name, lambda: hexb(read(addr, 8)))
         probe("unmapped.x." + name, lambda: xcmd("x/1xg 0x%x" % addr))
     # init_task's stack is in the kernel image; pid 1's is vmalloc'd with a
@@ -309,10 +439,18 @@ def unmapped():
         evi("(unsigned long)((struct task_struct *)((unsigned long)init_task.tasks.next - %d))->stack"
             % offsetof("struct task_struct", "tasks")) - 4096, 1)))
     probe("init_task.stack", lambda: hexb(read(stack, 16)))
+    if _arm64():
+        # The image head [_text, _stext) is left out of the kernel mapping
+        # and out of vmalloc's reserved ranges: unmapped, or (nokaslr: the
+        # image sits at VMALLOC_START) reused by vmalloc.
+        probe("image_head", lambda: hexb(read(evi("(unsigned long)&_text"), 8)))
+        probe("image_head.x", lambda: xcmd("x/1xg &_text"))
+        probe("image_head.last", lambda: hexb(read(evi("(unsigned long)&_stext") - 8, 8)))
 
 
 def run_battery(path):
     del _lines[:]
+    _detect_arch()
     gdb.execute("set print pretty off", to_string=True)
     gdb.execute("set print elements 4096", to_string=True)
     gdb.execute("set print repeats 10", to_string=True)

@@ -38,7 +38,19 @@ CONFIGS = {
     "5level-kaslr":   ("max", "512M", "q35", ""),
     "4level-nokaslr": ("max,la57=off", "512M", "q35", "nokaslr"),
     "q35-3g":         ("max", "3G", "q35", ""),
+    # arm64: qemu-system-aarch64 -M virt (RAM at GPA 0x40000000), 4 KiB
+    # pages, 48-bit VAs; KASLR from the DT kaslr-seed / RNDR.
+    "arm64-kaslr":    ("max", "1G", "virt", ""),
+    "arm64-nokaslr":  ("max", "1G", "virt", "nokaslr"),
 }
+
+
+def arch_of(cfg):
+    """Debian architecture of a config: the virt machine is arm64."""
+    return "arm64" if CONFIGS[cfg][2] == "virt" else "amd64"
+
+
+GDB = {"amd64": "gdb", "arm64": "gdb-multiarch"}   # Debian's gdb is x86-only
 
 T0 = time.time()
 
@@ -49,8 +61,8 @@ def log(msg):
 
 # ------------------------------------------------------------------ kernel
 
-def kernel():
-    out = subprocess.run([os.path.join(HERE, "kernel.sh")], check=True,
+def kernel(arch="amd64"):
+    out = subprocess.run([os.path.join(HERE, "kernel.sh"), arch], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     return dict(line.split("=", 1) for line in out.split())
 
@@ -69,17 +81,19 @@ for m in /lib/modules/*.ko; do
 done
 for i in 1 2 3; do sleep 1000000 & done
 echo "KALLSYMS $(grep -w _text /proc/kallsyms)"
+echo "KALLSYMS_STEXT $(grep -w _stext /proc/kallsyms)"
+for d in /proc/[0-9]*; do read -r c < $d/comm 2>/dev/null && echo "PS ${d#/proc/} $c"; done
 echo READY
 while :; do sleep 3600; done
 """
 
 
-def build_initramfs(workdir, moddir):
+def build_initramfs(workdir, moddir, busybox=BUSYBOX):
     root = os.path.join(workdir, "initramfs")
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "lib/modules", "dev", "proc", "sys"):
         os.makedirs(os.path.join(root, d))
-    shutil.copy(BUSYBOX, os.path.join(root, "bin", "busybox"))
+    shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
     with open(os.path.join(root, "init"), "w") as f:
         f.write(INIT)
     os.chmod(os.path.join(root, "init"), 0o755)
@@ -168,13 +182,16 @@ class Guest:
         for p in (self.ram, self.qmp_path, self.serial):
             if os.path.exists(p):
                 os.unlink(p)
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp", "2",
+        arm = machine == "virt"
+        cmd = ["qemu-system-aarch64" if arm else "qemu-system-x86_64",
+               "-accel", "tcg", "-cpu", cpu, "-smp", "2",
                "-m", mem,
                "-object", "memory-backend-file,id=ram0,size=%s,mem-path=%s,share=on"
                % (mem, self.ram),
                "-machine", "%s,memory-backend=ram0" % machine,
                "-kernel", self.k["BZIMAGE"], "-initrd", initrd,
-               "-append", ("console=ttyS0 panic=-1 quiet loglevel=4 " + extra).strip(),
+               "-append", ("console=%s panic=-1 quiet loglevel=4 %s"
+                           % ("ttyAMA0" if arm else "ttyS0", extra)).strip(),
                "-nographic", "-no-reboot", "-monitor", "none",
                "-serial", "file:" + self.serial,
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
@@ -202,9 +219,17 @@ class Guest:
             raise RuntimeError("guest %s not READY after %ds; tail of serial:\n%s"
                                % (self.config, timeout, text[-2000:]))
         m = re.search(r"KALLSYMS ([0-9a-f]+) T _text", text)
-        if not m:
-            raise RuntimeError("no _text line in serial log")
-        self.kaslr_text = int(m.group(1), 16)
+        m2 = re.search(r"KALLSYMS_STEXT ([0-9a-f]+) T _stext", text)
+        if m:
+            self.kaslr_text = int(m.group(1), 16)
+        elif m2:
+            # arm64's kallsyms has no _text (it lies before _stext, outside
+            # the text range kallsyms lists without KALLSYMS_ALL): take
+            # _stext and the link-time distance _stext - _text.
+            ls = kernel_syms(self.k["VMLINUX"], ("_text", "_stext"))
+            self.kaslr_text = int(m2.group(1), 16) - (ls["_stext"] - ls["_text"])
+        else:
+            raise RuntimeError("no _text or _stext line in serial log")
         self.modules = re.findall(r"MODULE (\S+) loaded", text)
         self.qmp = QMP(self.qmp_path)
         return self
@@ -453,12 +478,12 @@ def rsp_client_read(target, addr, n):
         return None
 
 
-def gdb_plan(path, vmlinux, offset, steps):
+def gdb_plan(path, vmlinux, offset, steps, arch="amd64"):
     """Write a plan for gdbdriver.drive(); returns the results path."""
     results = path + ".results"
     with open(path, "w") as f:
         json.dump({"vmlinux": vmlinux, "offset": offset, "results": results,
-                   "steps": steps}, f, indent=1)
+                   "steps": steps, "arch": arch}, f, indent=1)
     script = path + ".gdb"
     with open(script, "w") as f:
         f.write("source %s\nsource %s\npython drive(%r)\n"
@@ -488,10 +513,10 @@ class _Proc:
             _live.remove(self)
 
 
-def run_gdb(script, logpath, timeout=600):
+def run_gdb(script, logpath, timeout=600, gdb="gdb"):
     t = time.time()
     with open(logpath, "w") as f:
-        p = _Proc(subprocess.Popen(["gdb", "-q", "-nx", "-batch", "-x", script],
+        p = _Proc(subprocess.Popen([gdb, "-q", "-nx", "-batch", "-x", script],
                                    stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
                                    start_new_session=True))
         _live.append(p)
@@ -536,7 +561,8 @@ class Checks:
         self.t = time.time()
 
 
-EXPECTED_ERRORS = re.compile(r"^(unmapped\.|init_text\(freed\)|dmap\.2G-4K|dmap\.hole|task\[\d+\]\.stack\.guard)")
+EXPECTED_ERRORS = re.compile(r"^(unmapped\.|init_text\(freed\)|dmap\.2G-4K|dmap\.hole|task\[\d+\]\.stack\.guard"
+                             r"|image_head)")   # arm64: [_text, _stext) is not mapped
 
 
 def diff(a, b, la="lkstub", lb="qemu", limit=60):
@@ -794,6 +820,24 @@ def configs():
     return names
 
 
+_ARCH_INPUTS = {}
+
+
+def arch_inputs(cfg, wd, default):
+    """(kernel dict, initrd, kernel_syms) for cfg's architecture; default
+    is amd64's (the arm64 ones are fetched and built once, on first use)."""
+    arch = arch_of(cfg)
+    if arch == "amd64":
+        return default
+    if arch not in _ARCH_INPUTS:
+        k = kernel(arch)
+        d = os.path.join(wd, arch)
+        os.makedirs(d, exist_ok=True)
+        initrd = build_initramfs(d, k["MODDIR"] or None, k["BUSYBOX"])
+        _ARCH_INPUTS[arch] = (k, initrd, kernel_syms(k["VMLINUX"]))
+    return _ARCH_INPUTS[arch]
+
+
 def workdir():
     d = tempfile.mkdtemp(prefix="lkstub-e2e.")
     if not os.environ.get("LKSTUB_E2E_KEEP"):
@@ -812,16 +856,19 @@ def oracle(argv):
     ltext = link_text(k["VMLINUX"])
     for cfg in configs():
         ck.mark()
-        g = Guest(cfg, k, wd).start(initrd)
+        k_, initrd_, syms_ = arch_inputs(cfg, wd, (k, initrd, None))
+        arch = arch_of(cfg)
+        g = Guest(cfg, k_, wd).start(initrd_)
         ck.check("%s: boot to READY (modules: %s)" % (cfg, ",".join(g.modules) or "none"), True)
         g.stop()
-        off = g.kaslr_text - ltext
+        off = g.kaslr_text - (syms_["_text"] if syms_ else ltext)
         o1, o2 = os.path.join(g.dir, "qemu1.txt"), os.path.join(g.dir, "qemu2.txt")
         qemu = "127.0.0.1:%d" % g.port
         # Both passes run in one attach: QEMU resumes the guest on detach.
-        script, _ = gdb_plan(os.path.join(g.dir, "oracle"), k["VMLINUX"], off, [
-            ["remote", qemu], ["pick"], ["battery", o1], ["battery", o2], ["disconnect"]])
-        rc, dt = run_gdb(script, os.path.join(g.dir, "oracle.log"))
+        script, _ = gdb_plan(os.path.join(g.dir, "oracle"), k_["VMLINUX"], off, [
+            ["remote", qemu], ["pick"], ["battery", o1], ["battery", o2], ["disconnect"]],
+            arch)
+        rc, dt = run_gdb(script, os.path.join(g.dir, "oracle.log"), gdb=GDB[arch])
         a, b = read_lines(o1), read_lines(o2)
         ck.check("%s: battery through QEMU (%s probes, gdb %.0fs)"
                  % (cfg, len(a) if a else 0, dt), rc == 0 and a is not None,
@@ -847,9 +894,13 @@ def main():
     if cmd == "bench":
         sys.exit(bench(sys.argv[2:]))
     if cmd == "boot":
-        k = kernel()
         wd = workdir()
-        g = Guest(sys.argv[2], k, wd).start(build_initramfs(wd, k["MODDIR"]))
+        if arch_of(sys.argv[2]) == "amd64":
+            k = kernel()
+            initrd = build_initramfs(wd, k["MODDIR"])
+        else:
+            k, initrd, _ = arch_inputs(sys.argv[2], wd, None)
+        g = Guest(sys.argv[2], k, wd).start(initrd)
         print("READY; ram=%s gdb port=%d qmp=%s _text=%x; Enter to quit"
               % (g.ram, g.port, g.qmp_path, g.kaslr_text))
         sys.stdin.readline()
@@ -1016,7 +1067,8 @@ def run(argv):
     wait_cfg = "4level-nokaslr" if "4level-nokaslr" in cfgs else cfgs[0]
     for cfg in cfgs:
         try:
-            run_config(cfg, k, wd, initrd, syms, ck, cfg == wait_cfg)
+            k_, initrd_, syms_ = arch_inputs(cfg, wd, (k, initrd, syms))
+            run_config(cfg, k_, wd, initrd_, syms_, ck, cfg == wait_cfg)
         except Exception as e:  # noqa: BLE001
             ck.check("%s: harness" % cfg, False, "%s: %s" % (type(e).__name__, e))
         finally:
@@ -1027,6 +1079,7 @@ def run(argv):
 
 def run_config(cfg, k, wd, initrd, syms, ck, with_wait=False):
     extras = cfg == "5level-kaslr"
+    arch = arch_of(cfg)
     waiter = WaitStub() if with_wait else None
     g = Guest(cfg, k, wd).start(initrd, on_launch=waiter)
     ck.check("%s: boot to READY (modules: %s)" % (cfg, ",".join(g.modules) or "none"), True)
@@ -1042,7 +1095,7 @@ def run_config(cfg, k, wd, initrd, syms, ck, with_wait=False):
     ck.check("%s: lkstub starts; kaslr offset 0x%x (kallsyms says 0x%x)" % (cfg, got or 0, off),
              got == off, stub.summary)
     banner = None
-    if cfg == "5level-kaslr":
+    if cfg in ("5level-kaslr", "arm64-kaslr"):
         banner = Stub(g, ["--discover=banner"], "lkstub-banner")
         got = banner.kaslr_offset()
         ck.check("%s: lkstub --discover=banner kaslr offset 0x%x" % (cfg, got or 0),
@@ -1087,11 +1140,11 @@ def run_config(cfg, k, wd, initrd, syms, ck, with_wait=False):
               ["read", "write.readback.lkstub", dom, len(DOMAIN) + 1], ["disconnect"],
               ["remote", qemu], ["pick"],
               ["read", "write.readback.qemu", dom, len(DOMAIN) + 1], ["disconnect"]]
-    script, res = gdb_plan(os.path.join(g.dir, "plan"), k["VMLINUX"], off, steps)
+    script, res = gdb_plan(os.path.join(g.dir, "plan"), k["VMLINUX"], off, steps, arch)
     gdblog = os.path.join(g.dir, "gdb.log")
     ck.mark()
     g.release_qmp()   # gdbdriver talks QMP itself during the session
-    rc, dt = run_gdb(script, gdblog)
+    rc, dt = run_gdb(script, gdblog, gdb=GDB[arch])
     g.grab_qmp()
     r = results_dict(res)
     ck.check("%s: gdb session (symbols %ss, total %.0fs)"

@@ -22,16 +22,21 @@ import gdb
 
 
 def _pick_kernel_thread():
-    # QEMU's stub translates with the selected vCPU's CR3; pick a vCPU in
-    # kernel mode (CPL 0) so the kernel half is mapped even with PTI.
+    # QEMU's stub translates with the selected vCPU's CR3 (x86) or
+    # translation regime (arm64); pick a vCPU in kernel mode (CPL 0, or EL1
+    # in PSTATE bits 3:2) so the kernel half is mapped even with PTI/KPTI.
+    arm = "aarch64" in gdb.selected_inferior().architecture().name()
     for th in gdb.selected_inferior().threads():
         th.switch()
         try:
-            if int(gdb.parse_and_eval("$cs")) & 3 == 0:
+            if arm:
+                if (int(gdb.parse_and_eval("$cpsr")) >> 2) & 3 == 1:
+                    return "thread %d" % th.num
+            elif int(gdb.parse_and_eval("$cs")) & 3 == 0:
                 return "thread %d" % th.num
         except gdb.error:
             pass
-    return "no CPL0 thread; thread %d" % gdb.selected_thread().num
+    return "no kernel-mode vCPU; thread %d" % gdb.selected_thread().num
 
 
 def _qmp(path, command):
@@ -73,8 +78,11 @@ def drive(plan_path):
     for cmd in ("set pagination off", "set confirm off", "set width 0", "set height 0"):
         gdb.execute(cmd)
     t = time.time()
-    gdb.execute("add-symbol-file %s -o 0x%x -s .data..percpu 0"
-                % (plan["vmlinux"], plan["offset"]), to_string=True)
+    # x86-64 links per-cpu variables at 0 (hence -s .data..percpu 0);
+    # arm64 links them inside the image, relocated like the rest.
+    percpu = " -s .data..percpu 0" if plan.get("arch", "amd64") == "amd64" else ""
+    gdb.execute("add-symbol-file %s -o 0x%x%s"
+                % (plan["vmlinux"], plan["offset"], percpu), to_string=True)
     rec("symbols.load_seconds", "%.1f" % (time.time() - t))
 
     for i, step in enumerate(plan["steps"]):

@@ -1,27 +1,37 @@
 #!/bin/bash
 # Fetch and cache the Debian cloud kernel used by the end-to-end tests.
 #
-#   tests/e2e/kernel.sh            prints  KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...
+#   tests/e2e/kernel.sh [amd64]    prints  KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...
+#   tests/e2e/kernel.sh arm64      the same for the arm64 cloud kernel (BZIMAGE is
+#                                  the arm64 Image), plus BUSYBOX=... (busybox-static
+#                                  for arm64); MODDIR is empty (no arm64 modules)
 #
 # The version is resolved at run time from the Depends of the
-# linux-image-cloud-amd64-dbg meta package. Packages are downloaded with
-# apt-get download into $LKSTUB_CACHE/debs (default /var/cache/lkstub) only
-# when missing; only the needed files are extracted, into
-# $LKSTUB_CACHE/kernel/<ver>/.  Set LKSTUB_KVER to pin a version.
+# linux-image-cloud-<arch>-dbg meta package. Packages are downloaded with
+# apt-get download into $LKSTUB_CACHE/debs (default /var/cache/lkstub;
+# debs-arm64 for arm64) only when missing; only the needed files are
+# extracted, into $LKSTUB_CACHE/kernel/<ver>/.  Set LKSTUB_KVER to pin a
+# version (amd64), LKSTUB_KVER_ARM64 for arm64.  arm64 needs the arm64
+# architecture added to dpkg (tests/deps.sh e2e-arm64 does it, as root).
 set -euo pipefail
 
+ARCH=${1:-amd64}
 CACHE=${LKSTUB_CACHE:-/var/cache/lkstub}
-DEBS=$CACHE/debs
+case "$ARCH" in
+    amd64) DEBS=$CACHE/debs; APTARCH=; PIN=${LKSTUB_KVER:-} ;;
+    arm64) DEBS=$CACHE/debs-arm64; APTARCH=:arm64; PIN=${LKSTUB_KVER_ARM64:-} ;;
+    *) echo "usage: $0 [amd64|arm64]" >&2; exit 2 ;;
+esac
 log() { echo "kernel.sh: $*" >&2; }
 
 resolve_ver() {
     local dep
-    dep=$(apt-cache depends linux-image-cloud-amd64-dbg 2>/dev/null |
-          sed -n 's/^ *Depends: linux-image-\(.*\)-dbg$/\1/p' | head -n1)
+    dep=$(apt-cache depends "linux-image-cloud-$ARCH-dbg$APTARCH" 2>/dev/null |
+          sed -n 's/^ *Depends: linux-image-\(.*\)-dbg\(:[a-z0-9]*\)\{0,1\}$/\1/p' | head -n1)
     echo "$dep"
 }
 
-KVER=${LKSTUB_KVER:-}
+KVER=$PIN
 if [ -z "$KVER" ]; then
     KVER=$(resolve_ver)
     if [ -z "$KVER" ]; then
@@ -33,7 +43,7 @@ if [ -z "$KVER" ]; then
         fi
     fi
     if [ -z "$KVER" ]; then
-        KVER=$(ls -1 "$CACHE/kernel" 2>/dev/null | sort -V | tail -n1 || true)
+        KVER=$(ls -1 "$CACHE/kernel" 2>/dev/null | grep -- "-$ARCH\$" | sort -V | tail -n1 || true)
         [ -n "$KVER" ] && log "using cached kernel $KVER (apt metadata unavailable)"
     fi
     [ -n "$KVER" ] || { log "cannot resolve the kernel version"; exit 1; }
@@ -45,7 +55,7 @@ VMLINUX=$KDIR/vmlinux-$KVER
 MODDIR=$KDIR/modules
 
 find_deb() {  # $1 = package name; prints the newest cached .deb
-    ls -1 "$DEBS/$1"_*.deb 2>/dev/null | sort -V | tail -n1
+    ls -1 "$DEBS/$1"_*.deb 2>/dev/null | grep -E "_($ARCH|all)\.deb\$" | sort -V | tail -n1
 }
 
 get_deb() {   # $1 = package name
@@ -54,10 +64,10 @@ get_deb() {   # $1 = package name
     if [ -z "$deb" ]; then
         mkdir -p "$DEBS"
         log "downloading $1"
-        if ! (cd "$DEBS" && apt-get download "$1" >&2 2>/dev/null); then
+        if ! (cd "$DEBS" && apt-get download "$1$APTARCH" >&2 2>/dev/null); then
             if [ "$(id -u)" = 0 ]; then
                 apt-get update -qq >&2
-                (cd "$DEBS" && apt-get download "$1" >&2)
+                (cd "$DEBS" && apt-get download "$1$APTARCH" >&2)
             else
                 log "apt-get download $1 failed"; exit 1
             fi
@@ -75,7 +85,28 @@ extract() {   # $1 = deb, $2 = destination dir, rest = paths inside the deb
 }
 
 mkdir -p "$KDIR"
-if [ ! -s "$BZIMAGE" ] || [ ! -d "$MODDIR" ]; then
+if [ "$ARCH" = arm64 ]; then
+    # The arm64 Image QEMU's -kernel boots directly; no modules.
+    MODDIR=
+    if [ ! -s "$BZIMAGE" ]; then
+        deb=$(get_deb "linux-image-$KVER-unsigned")
+        tmp=$(mktemp -d "$KDIR/.x.XXXXXX")
+        log "extracting the Image from $(basename "$deb")"
+        extract "$deb" "$tmp" "./boot/vmlinuz-$KVER"
+        mv "$tmp/boot/vmlinuz-$KVER" "$BZIMAGE"
+        rm -rf "$tmp"
+    fi
+    BUSYBOX=$CACHE/busybox-arm64/busybox
+    if [ ! -s "$BUSYBOX" ]; then
+        deb=$(get_deb busybox-static)
+        tmp=$(mktemp -d "$CACHE/.x.XXXXXX")
+        log "extracting busybox from $(basename "$deb")"
+        extract "$deb" "$tmp" ./bin/busybox
+        mkdir -p "$(dirname "$BUSYBOX")"
+        mv "$tmp/bin/busybox" "$BUSYBOX"
+        rm -rf "$tmp"
+    fi
+elif [ ! -s "$BZIMAGE" ] || [ ! -d "$MODDIR" ]; then
     deb=$(get_deb "linux-image-$KVER-unsigned")
     tmp=$(mktemp -d "$KDIR/.x.XXXXXX")
     log "extracting bzImage and modules from $(basename "$deb")"
@@ -98,3 +129,4 @@ echo "KVER=$KVER"
 echo "BZIMAGE=$BZIMAGE"
 echo "VMLINUX=$VMLINUX"
 echo "MODDIR=$MODDIR"
+if [ "$ARCH" = arm64 ]; then echo "BUSYBOX=$BUSYBOX"; fi
