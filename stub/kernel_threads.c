@@ -218,15 +218,19 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 	struct ktask now;
 	struct saved_regs saved;
 	char err[ERR_LEN];
-	/* The snapshot may be old: the task must still be there, asleep. */
-	if (k && task_read_one(&r, k->addr, &now) && now.pid == k->pid &&
-	    !now.on_cpu && kt->ki.arch->saved_regs &&
-	    !kt->ki.arch->saved_regs(&kt->ki, &kt->btf, k->addr, &saved,
-				     err)) {
-		set_regs(a, regs, &saved);
-		return;
-	}
 	int c = cpu_index(kt, tid);
+	/* The snapshot may be old: the task must still be there. */
+	if (k && task_read_one(&r, k->addr, &now) && now.pid == k->pid) {
+		if (!now.on_cpu && kt->ki.arch->saved_regs &&
+		    !kt->ki.arch->saved_regs(&kt->ki, &kt->btf, k->addr,
+					     &saved, err)) {
+			set_regs(a, regs, &saved);
+			return;
+		}
+		/* Running: its registers are its CPU's, if a dump has them. */
+		c = now.on_cpu && now.cpu >= 0 ? cpu_index(kt, (uint32_t)now.cpu + 1)
+					       : -1;
+	}
 	if (c >= 0 && (unsigned)c < kt->nr_cpu_regs) {
 		set_regs(a, regs, &kt->cpu_regs[c]);
 		return;
