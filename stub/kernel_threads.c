@@ -165,10 +165,16 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 		snprintf(buf, len, "gone");
 		return;
 	}
+	const char *running = "";
+	if (k->on_cpu) {
+		int kc = k->cpu >= 0 ? cpu_index(kt, (uint32_t)k->cpu + 1) : -1;
+		running = kc >= 0 && (unsigned)kc < kt->nr_cpu_regs
+				  ? ", running: registers from the dump"
+				  : ", running: registers unknown on a live "
+				    "guest";
+	}
 	snprintf(buf, len, "pid %d, tgid %d, state %c, cpu %d%s", k->pid,
-		 k->tgid, task_state_char(k), k->cpu,
-		 k->on_cpu ? ", running: registers unknown on a live guest"
-			   : "");
+		 k->tgid, task_state_char(k), k->cpu, running);
 }
 
 /* Byte offset of a register in struct target_regs, or -1. */
