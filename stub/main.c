@@ -11,6 +11,7 @@
 #include "stub/server.h"
 #include "translate/err.h"
 #include "translate/mem_elfcore.h"
+#include "translate/mem_kdump.h"
 #include "translate/vmm_qmp.h"
 
 static double now_ms(void)
@@ -87,6 +88,20 @@ static int open_memory(struct guest_mem *m, struct options *o, char *err)
 		o->discover.vmcoreinfo_note_len = g_notes.vmcoreinfo.len;
 		o->layout = LAYOUT_EXPLICIT;
 		return 0;
+	} else if (kdump_is_compressed(o->memory)) {
+		static struct kdump_extras x;
+		if (o->write || o->nr_regions)
+			return set_err(err, "%s: a kdump file is read-only and "
+				       "says where its memory is (drop --write "
+				       "and --region)", o->memory);
+		if (guest_mem_open_kdump(m, o->memory, &x, err))
+			return -1;
+		g_is_dump = true;
+		o->discover.vmcoreinfo_note = x.vmcoreinfo;
+		o->discover.vmcoreinfo_note_len =
+			x.vmcoreinfo ? strlen(x.vmcoreinfo) : 0;
+		o->layout = LAYOUT_EXPLICIT;
+		return 0;
 	} else if (guest_mem_open_file(m, o->memory, o->write, err)) {
 		return -1;
 	}
@@ -111,7 +126,7 @@ static int locate_once(struct kernel_target *kt, const struct options *o,
 			 "(%.80s)", o->qmp);
 	else if (g_is_dump)
 		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
-			 "the dump's PT_LOAD segments (%u CPU register notes%s)",
+			 "the dump's own map (%u CPU register notes%s)",
 			 g_notes.nr_prstatus,
 			 g_notes.vmcoreinfo.desc ? ", VMCOREINFO note" : "");
 	return 0;

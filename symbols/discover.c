@@ -187,9 +187,10 @@ static int scan_vmcoreinfo(struct kernel_info *ki, const struct guest_mem *m,
 					break;
 			}
 			pa = (pa + PAGE - 1) & ~(PAGE - 1);
+			/* A dump may leave single pages out: skip them. */
 			if (guest_mem_read(m, pa, head, sizeof(head)) !=
 			    sizeof(head))
-				break;
+				continue;
 			if (!memcmp(head, "OSRELEASE=", 10) &&
 			    !try_vmcoreinfo(ki, m, vm, pa, st, err))
 				return 0;

@@ -12,7 +12,7 @@
 # what is missing is listed and the script exits 1.
 set -euo pipefail
 
-BUILD_PKGS="gcc clang make pkg-config libelf-dev libbpf-dev libcmocka-dev libclang-rt-14-dev valgrind"
+BUILD_PKGS="gcc clang make pkg-config libelf-dev libbpf-dev libkdumpfile-dev libcmocka-dev libclang-rt-14-dev valgrind"
 E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod"
 E2E_ARM64_PKGS="qemu-system-arm gdb-multiarch"
 
