@@ -61,9 +61,37 @@ void kernel_target_refresh_cpus(struct kernel_target *kt)
 		 kt->nr_cpus, nr_ids);
 }
 
+int kernel_target_rescan(struct kernel_target *kt, char *err)
+{
+	uint64_t old = kt->ki.kaslr_offset;
+	struct kernel_info saved = kt->ki;
+	if (!kt->relocate || kt->relocate(kt, err)) {
+		kt->ki = saved; /* keep serving what we had */
+		return -1;
+	}
+	kt->listed = false;
+	kernel_target_refresh_cpus(kt);
+	if (kt->ki.kaslr_offset != old)
+		fprintf(stderr, "lkstub: the kernel moved: KASLR offset %#llx "
+			"(was %#llx); reload the symbols in gdb\n",
+			(unsigned long long)kt->ki.kaslr_offset,
+			(unsigned long long)old);
+	return 0;
+}
+
+/* A new client may come after the guest rebooted: check cheaply, find
+ * the kernel again only when it is no longer where it was. */
 static void kt_on_attach(void *t)
 {
-	kernel_target_refresh_cpus(t);
+	struct kernel_target *kt = t;
+	char err[ERR_LEN];
+	if (!kernel_still_there(&kt->ki, kt->vm)) {
+		fprintf(stderr, "lkstub: the kernel is no longer where it was "
+			"(reboot?): looking again\n");
+		if (kernel_target_rescan(kt, err))
+			fprintf(stderr, "lkstub: %s\n", err);
+	}
+	kernel_target_refresh_cpus(kt);
 }
 
 const struct target_ops kernel_target_ops = {

@@ -30,6 +30,10 @@ struct kernel_target {
 	struct saved_regs *cpu_regs;
 	unsigned nr_cpu_regs;
 
+	/* Find the kernel again (after a reboot): set by the caller, which
+	 * knows how it was found the first time. */
+	int (*relocate)(struct kernel_target *kt, char *err);
+
 	/* Tasks as threads (kernel_threads.c). */
 	struct btf_types btf;
 	struct task_layout layout;
@@ -58,6 +62,8 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out);
 /* The gdb command that loads the symbols at their runtime addresses. */
 void kernel_target_gdb_command(const struct kernel_target *kt,
 			       struct strbuf *out);
+/* Find the kernel again; says what changed on stderr. */
+int kernel_target_rescan(struct kernel_target *kt, char *err);
 /* `monitor CMD` */
 int kernel_target_monitor(void *t, const char *cmd, struct strbuf *out);
 

@@ -132,6 +132,13 @@ static int locate_once(struct kernel_target *kt, const struct options *o,
 	return 0;
 }
 
+static struct options g_opts;
+
+static int relocate(struct kernel_target *kt, char *err)
+{
+	return locate_once(kt, &g_opts, err);
+}
+
 /* Find the kernel, waiting for it under --wait. */
 static int locate(struct kernel_target *kt, const struct options *o,
 		  char *err)
@@ -155,17 +162,16 @@ static int locate(struct kernel_target *kt, const struct options *o,
 
 int main(int argc, char **argv)
 {
-	static struct options o;
 	char err[ERR_LEN];
-	if (options_parse(&o, argc, argv, err)) {
+	if (options_parse(&g_opts, argc, argv, err)) {
 		fprintf(stderr, "lkstub: %s\n%s", err, options_usage);
 		return 2;
 	}
-	if (o.help) {
+	if (g_opts.help) {
 		fputs(options_usage, stdout);
 		return 0;
 	}
-	if (o.version) {
+	if (g_opts.version) {
 		puts("lkstub 0.1.0");
 		return 0;
 	}
@@ -174,23 +180,24 @@ int main(int argc, char **argv)
 	static struct vmlinux vm;
 	static struct guest_mem mem;
 	static struct kernel_target kt;
-	if (vmlinux_open(&vm, o.vmlinux, err)) {
+	if (vmlinux_open(&vm, g_opts.vmlinux, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}
 	if (!kernel_arch_for(vm.machine) || !gdb_arch_for(vm.machine)) {
 		fprintf(stderr, "lkstub: %s: ELF machine %u is not supported\n",
-			o.vmlinux, vm.machine);
+			g_opts.vmlinux, vm.machine);
 		return 1;
 	}
-	if (open_memory(&mem, &o, err)) {
+	if (open_memory(&mem, &g_opts, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}
 	kt.mem = &mem;
 	kt.vm = &vm;
 	kt.gdb_arch = gdb_arch_for(vm.machine);
-	if (locate(&kt, &o, err)) {
+	kt.relocate = relocate;
+	if (locate(&kt, &g_opts, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}
@@ -199,7 +206,7 @@ int main(int argc, char **argv)
 	take_cpu_regs(&kt);
 
 	struct target target = { &kernel_target_ops, &kt };
-	struct server *srv = server_open(o.listen, &target, err);
+	struct server *srv = server_open(g_opts.listen, &target, err);
 	if (!srv) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;

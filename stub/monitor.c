@@ -231,6 +231,23 @@ static int mon_rq(struct kernel_target *kt, const char *arg,
 	return 0;
 }
 
+static int mon_rescan(struct kernel_target *kt, const char *arg,
+		      struct strbuf *out)
+{
+	(void)arg;
+	char err[ERR_LEN];
+	if (kernel_target_rescan(kt, err)) {
+		strbuf_printf(out, "rescan failed: %s\n", err);
+		return -1;
+	}
+	strbuf_printf(out, "found: %s\nKASLR offset %#llx; load the symbols "
+		      "with:\n", kt->ki.method,
+		      (unsigned long long)kt->ki.kaslr_offset);
+	kernel_target_gdb_command(kt, out);
+	strbuf_putc(out, '\n');
+	return 0;
+}
+
 static const struct monitor_cmd monitor_cmds[] = {
 	{ "help", "", "this list", mon_help },
 	{ "info version", "", "lkstub's version", mon_info_version },
@@ -239,6 +256,8 @@ static const struct monitor_cmd monitor_cmds[] = {
 	{ "kaslr", "", "the KASLR offset, phys_base and page_offset",
 	  mon_kaslr },
 	{ "ps", "", "every task: pid, tgid, state, cpu, comm", mon_ps },
+	{ "rescan", "", "find the kernel again (after a guest reboot)",
+	  mon_rescan },
 	{ "rq", "", "per-CPU runqueue: nr_running, current task; sched_ext",
 	  mon_rq },
 	{ "translate", " ADDR|SYMBOL",

@@ -304,3 +304,14 @@ int kernel_discover(struct kernel_info *ki, const struct guest_mem *m,
 	}
 	return 0;
 }
+
+bool kernel_still_there(const struct kernel_info *ki, const struct vmlinux *vm)
+{
+	if (!image_is_live(ki, vm))
+		return false;
+	if (ki->vmcoreinfo_pa == UINT64_MAX)
+		return true;
+	/* A reboot leaves the old image in RAM if the new kernel lands
+	 * elsewhere; the new kernel's vmcoreinfo pointer moves with it. */
+	return vmcoreinfo_is_current(ki, vm, ki->vmcoreinfo_pa);
+}

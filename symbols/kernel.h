@@ -90,6 +90,10 @@ int kernel_discover(struct kernel_info *ki, const struct guest_mem *m,
 		    const struct vmlinux *vm, const struct discover_opts *o,
 		    char *err);
 
+/* Is the kernel ki describes still the one running (cheap: no scan)?
+ * False after a reboot into another KASLR offset or another kernel. */
+bool kernel_still_there(const struct kernel_info *ki, const struct vmlinux *vm);
+
 /* Registers from an elf_prstatus: names[i] (NULL to skip) is the u64 at
  * regs_off + 8 * i. */
 int prstatus_to_regs(const void *desc, size_t len, size_t regs_off,
