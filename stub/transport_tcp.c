@@ -70,6 +70,22 @@ static int split_host_port(const char *spec, char *host, size_t host_len,
 	return 0;
 }
 
+/* Loopback is 127.0.0.0/8 and ::1 (and ::ffff:127.x.y.z). */
+static bool is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
 static int tcp_open(struct listener *l, const char *spec, char *err)
 {
 	char host[256], port[8];
@@ -111,6 +127,10 @@ static int tcp_open(struct listener *l, const char *spec, char *err)
 	socklen_t sl = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	format_addr((struct sockaddr *)&ss, l->address, sizeof(l->address));
+	if (!is_loopback((struct sockaddr *)&ss))
+		fprintf(stderr, "lkstub: WARNING: listening on %s, not on "
+			"loopback: anyone who can reach it can read the guest "
+			"kernel's memory\n", l->address);
 	l->fd = fd;
 	return 0;
 }
