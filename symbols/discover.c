@@ -242,7 +242,39 @@ static int scan_banner(struct kernel_info *ki, const struct guest_mem *m,
 	return set_err(err, "no linux_banner of this vmlinux in guest RAM");
 }
 
+/* The kernel's own tables must map the image where the formula says;
+ * from then on every address is translated by walking them. */
+static int check_tables(struct kernel_info *ki, char *err)
+{
+	struct pt_walk w;
+	struct kernel_as *as = &ki->as;
+	if (kva_walk(as, as->image_start, &w) != PT_OK ||
+	    w.pa != as->image_start - as->image_pa_delta)
+		return set_err(err, "the kernel image is not where it should "
+			       "be: its page tables (root PA %#llx) do not map "
+			       "_text at %#llx to PA %#llx",
+			       (unsigned long long)as->root_pa,
+			       (unsigned long long)as->image_start,
+			       (unsigned long long)(as->image_start -
+						    as->image_pa_delta));
+	as->tables_checked = true;
+	return 0;
+}
+
+static int discover(struct kernel_info *ki, const struct guest_mem *m,
+		    const struct vmlinux *vm, const struct discover_opts *o,
+		    char *err);
+
 int kernel_discover(struct kernel_info *ki, const struct guest_mem *m,
+		    const struct vmlinux *vm, const struct discover_opts *o,
+		    char *err)
+{
+	if (discover(ki, m, vm, o, err))
+		return -1;
+	return check_tables(ki, err);
+}
+
+static int discover(struct kernel_info *ki, const struct guest_mem *m,
 		    const struct vmlinux *vm, const struct discover_opts *o,
 		    char *err)
 {

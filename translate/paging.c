@@ -27,10 +27,11 @@ enum pt_result kva_walk(const struct kernel_as *as, uint64_t va,
 enum pt_result kva_translate(const struct kernel_as *as, uint64_t va,
 			     struct kva_xlat *x, struct pt_walk *walk)
 {
-	/* The image is mapped whole and physically contiguous: the formula
-	 * needs no page-table reads, which is what lets discovery read the
-	 * kernel's variables before the tables are trusted. */
-	if (va >= as->image_start && va < as->image_end) {
+	/* The image formula needs no page-table reads, which is what lets
+	 * discovery read the kernel's variables before the tables are
+	 * checked. */
+	bool in_image = va >= as->image_start && va < as->image_end;
+	if (in_image && !as->tables_checked) {
 		x->pa = va - as->image_pa_delta;
 		x->span = as->image_end - va;
 		x->how = KVA_IMAGE;
@@ -47,7 +48,9 @@ enum pt_result kva_translate(const struct kernel_as *as, uint64_t va,
 		return r;
 	x->pa = walk->pa;
 	x->span = walk->page_size - (walk->pa & (walk->page_size - 1));
-	x->how = kva_is_direct(as, va) ? KVA_DIRECT : KVA_WALK;
+	x->how = in_image		  ? KVA_IMAGE
+		 : kva_is_direct(as, va) ? KVA_DIRECT
+					 : KVA_WALK;
 	return PT_OK;
 }
 

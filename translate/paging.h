@@ -64,9 +64,13 @@ struct kernel_as {
 	unsigned page_shift;     /* granule: 12, 14 or 16 */
 	bool pa52;               /* 52-bit output addresses (LPA2, or LPA
 				  * with 64 KiB pages) */
-	/* Kernel image: pa = va - image_pa_delta for va in [start, end). */
+	/* Kernel image: pa = va - image_pa_delta for va in [start, end). The
+	 * formula serves discovery, before the page tables are checked;
+	 * afterwards (tables_checked) the image is walked like the rest:
+	 * the kernel unmaps parts of it (freed init memory, arm64's head). */
 	uint64_t image_start, image_end;
 	uint64_t image_pa_delta;
+	bool tables_checked;
 	/* Direct map: [page_offset, page_offset + direct_size) maps guest
 	 * RAM from direct_pa_base. Translated by walking (holes are real),
 	 * the formula is shown next to the walk by `monitor translate`. */
