@@ -243,20 +243,24 @@ static int scan_banner(struct kernel_info *ki, const struct guest_mem *m,
 }
 
 /* The kernel's own tables must map the image where the formula says;
- * from then on every address is translated by walking them. */
-static int check_tables(struct kernel_info *ki, char *err)
+ * from then on every address is translated by walking them. _stext, not
+ * _text: arm64 leaves the image's head unmapped. */
+static int check_tables(struct kernel_info *ki, const struct vmlinux *vm,
+			char *err)
 {
 	struct pt_walk w;
 	struct kernel_as *as = &ki->as;
-	if (kva_walk(as, as->image_start, &w) != PT_OK ||
-	    w.pa != as->image_start - as->image_pa_delta)
+	uint64_t va;
+	if (!vmlinux_sym(vm, "_stext", &va) && !vmlinux_sym(vm, "_text", &va))
+		return set_err(err, "the vmlinux has no _stext/_text");
+	va += ki->kaslr_offset;
+	if (kva_walk(as, va, &w) != PT_OK || w.pa != va - as->image_pa_delta)
 		return set_err(err, "the kernel image is not where it should "
 			       "be: its page tables (root PA %#llx) do not map "
-			       "_text at %#llx to PA %#llx",
+			       "_stext at %#llx to PA %#llx",
 			       (unsigned long long)as->root_pa,
-			       (unsigned long long)as->image_start,
-			       (unsigned long long)(as->image_start -
-						    as->image_pa_delta));
+			       (unsigned long long)va,
+			       (unsigned long long)(va - as->image_pa_delta));
 	as->tables_checked = true;
 	return 0;
 }
@@ -271,7 +275,7 @@ int kernel_discover(struct kernel_info *ki, const struct guest_mem *m,
 {
 	if (discover(ki, m, vm, o, err))
 		return -1;
-	return check_tables(ki, err);
+	return check_tables(ki, vm, err);
 }
 
 static int discover(struct kernel_info *ki, const struct guest_mem *m,
