@@ -196,6 +196,7 @@ class Guest:
                "-serial", "file:" + self.serial,
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
                "-gdb", "tcp:127.0.0.1:%d" % self.port]
+        cmd = getattr(self, "edit_cmd", list)(cmd)   # subclasses: vmm_checks.py
         self.cmdline = cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(self.dir, "qemu.out"), "w"),
@@ -1185,11 +1186,14 @@ def run_config(cfg, k, wd, initrd, syms, ck, with_wait=False):
              r.get("write.readback.qemu") == want, r.get("write.readback.qemu"))
     if extras:
         extra_checks_after_gdb(cfg, g, k, stub, syms, off, r, ck)
+        __import__("tasks_checks").run(cfg, g, k, stub, off, ck)   # tasks, scripts/gdb
     for s in (stub, banner, wstub):
         if s:
             ck.check("%s: %s still running" % (cfg, os.path.basename(s.errpath)[:-7]),
                      s.proc.poll() is None, open(s.errpath, errors="replace").read()[-2000:])
     g.close()
+    if extras:   # QEMU without a RAM file: pid:, --qmp, ELF and kdump vmcores
+        __import__("vmm_checks").run(k, wd, ck)
 
 
 DEMO_GDB = r"""
