@@ -98,15 +98,11 @@ static enum pt_result walk_aarch64(const struct kernel_as *as, uint64_t va,
 	for (int level = start; level <= 3; level++) {
 		unsigned lsb = shift + (unsigned)(3 - level) * per_level;
 		unsigned width = level == start ? as->va_bits - lsb : per_level;
-		struct pt_step *s = &w->step[w->nr++];
-		s->level = level;
-		s->table_pa = table;
-		s->index = (unsigned)((va >> lsb) & ((1ULL << width) - 1));
-		s->entry_pa = table + 8ULL * s->index;
-		s->read_ok = guest_mem_read_u64(as->mem, s->entry_pa,
-						&s->entry);
-		if (!s->read_ok)
-			return w->result = PT_BAD_ENTRY;
+		const struct pt_step *s = pt_walk_read(
+			as, w, level, table,
+			(unsigned)((va >> lsb) & ((1ULL << width) - 1)));
+		if (!s)
+			return w->result;
 		uint64_t e = s->entry;
 		if (!(e & DESC_VALID))
 			return w->result = PT_NOT_PRESENT;

@@ -30,15 +30,10 @@ static enum pt_result walk_x86_64(const struct kernel_as *as, uint64_t va,
 	uint64_t table = as->root_pa & X86_PTE_ADDR;
 	for (int level = (int)as->levels; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
-		struct pt_step *s = &w->step[w->nr++];
-		s->level = level;
-		s->table_pa = table;
-		s->index = (va >> shift) & 511;
-		s->entry_pa = table + 8ULL * s->index;
-		s->read_ok = guest_mem_read_u64(as->mem, s->entry_pa,
-						&s->entry);
-		if (!s->read_ok)
-			return w->result = PT_BAD_ENTRY;
+		const struct pt_step *s = pt_walk_read(
+			as, w, level, table, (unsigned)((va >> shift) & 511));
+		if (!s)
+			return w->result;
 		uint64_t e = s->entry;
 		if (!(e & X86_PTE_PRESENT))
 			return w->result = PT_NOT_PRESENT;

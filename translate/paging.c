@@ -17,6 +17,27 @@ const char *kva_how_name(enum kva_how how)
 	return "?";
 }
 
+const struct pt_step *pt_walk_read(const struct kernel_as *as,
+				   struct pt_walk *w, int level,
+				   uint64_t table, unsigned index)
+{
+	if (w->nr == PT_MAX_LEVELS) {
+		w->result = PT_BAD_ENTRY;
+		return NULL;
+	}
+	struct pt_step *s = &w->step[w->nr++];
+	s->level = level;
+	s->table_pa = table;
+	s->index = index;
+	s->entry_pa = table + 8ULL * index;
+	s->read_ok = guest_mem_read_u64(as->mem, s->entry_pa, &s->entry);
+	if (!s->read_ok) {
+		w->result = PT_BAD_ENTRY;
+		return NULL;
+	}
+	return s;
+}
+
 enum pt_result kva_walk(const struct kernel_as *as, uint64_t va,
 			struct pt_walk *walk)
 {

@@ -50,6 +50,12 @@ struct arch_ops {
 	const char *(*level_name)(const struct kernel_as *as, int level);
 };
 
+/* For walkers: record a step at table[index] and read its entry. NULL
+ * (with w->result PT_BAD_ENTRY) when the entry is not in guest RAM. */
+const struct pt_step *pt_walk_read(const struct kernel_as *as,
+				   struct pt_walk *w, int level,
+				   uint64_t table, unsigned index);
+
 extern const struct arch_ops arch_x86_64;
 extern const struct arch_ops arch_aarch64;
 
