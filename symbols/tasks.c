@@ -115,14 +115,25 @@ static const char *walk_list(const struct task_reader *r, uint64_t head,
 	uint64_t node;
 	if (!rd_ptr(r, head, &node))
 		return "list head unreadable";
+	/* Brent's cycle detection: a loop that never comes back to the
+	 * head (a corrupted link) ends after about twice its length, not
+	 * after the whole budget. */
+	uint64_t saved = node, power = 1, steps = 0;
 	while (node != head) {
 		if (*budget == 0)
-			return "list longer than the bound (cyclic?)";
+			return "list longer than the bound";
 		(*budget)--;
 		if (!visit(r, node, arg))
 			return "a task could not be read";
 		if (!rd_ptr(r, node, &node))
 			return "a list link is unreadable or misaligned";
+		if (node == saved)
+			return "the list loops without coming back to its head";
+		if (++steps == power) {
+			saved = node;
+			power *= 2;
+			steps = 0;
+		}
 	}
 	return NULL;
 }
@@ -202,7 +213,7 @@ char task_state_char(const struct ktask *t)
 	/* TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD */
 	if ((t->state & 0x402) == 0x402)
 		return 'I';
-	uint32_t s = (t->state & 0x7f) | t->exit_state;
+	uint32_t s = (t->state | t->exit_state) & 0x7f; /* as the kernel does */
 	static const char letters[] = "RSDTtXZP";
 	if (!s)
 		return 'R';

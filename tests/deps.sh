@@ -2,7 +2,7 @@
 # Check (and, as root, install) the packages lkstub needs.
 #
 #   tests/deps.sh build   compiler, libelf, cmocka, libFuzzer (libclang-rt-14-dev), valgrind
-#   tests/deps.sh e2e        QEMU, gdb, busybox, cpio, python3
+#   tests/deps.sh e2e        QEMU, gdb, busybox, cpio, python3, kmod, makedumpfile
 #   tests/deps.sh e2e-arm64  qemu-system-aarch64, gdb-multiarch, and the arm64
 #                            dpkg architecture (for the arm64 kernel debs)
 #   tests/deps.sh all        all of them
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 BUILD_PKGS="gcc clang make pkg-config libelf-dev libbpf-dev libkdumpfile-dev libcmocka-dev libclang-rt-14-dev valgrind"
-E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod"
+E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod makedumpfile"
 E2E_ARM64_PKGS="qemu-system-arm gdb-multiarch"
 
 arm64=

@@ -69,6 +69,11 @@ enum pt_result kva_translate(const struct kernel_as *as, uint64_t va,
 		return r;
 	x->pa = walk->pa;
 	x->span = walk->page_size - (walk->pa & (walk->page_size - 1));
+	/* A leaf that reaches into the image window must not carry a run
+	 * past image_start while the image formula applies there. */
+	if (!as->tables_checked && va < as->image_start &&
+	    x->span > as->image_start - va)
+		x->span = as->image_start - va;
 	x->how = in_image		  ? KVA_IMAGE
 		 : kva_is_direct(as, va) ? KVA_DIRECT
 					 : KVA_WALK;
