@@ -28,12 +28,11 @@ struct task_reader kernel_target_reader(const struct kernel_target *kt)
 	return (struct task_reader){ &kt->ki, kt->vm, &kt->layout };
 }
 
-static const struct task_list *g_sort_list; /* for the qsort callback */
-
-static int cmp_pid(const void *a, const void *b)
+static int cmp_pid(const void *a, const void *b, void *list)
 {
-	int32_t x = g_sort_list->v[*(const uint32_t *)a].pid;
-	int32_t y = g_sort_list->v[*(const uint32_t *)b].pid;
+	const struct ktask *v = ((const struct task_list *)list)->v;
+	int32_t x = v[*(const uint32_t *)a].pid;
+	int32_t y = v[*(const uint32_t *)b].pid;
 	return (x > y) - (x < y);
 }
 
@@ -61,8 +60,8 @@ static void snapshot(struct kernel_target *kt)
 	}
 	for (size_t i = 0; i < kt->tasks.n; i++)
 		kt->by_pid[i] = (uint32_t)i;
-	g_sort_list = &kt->tasks;
-	qsort(kt->by_pid, kt->tasks.n, sizeof(*kt->by_pid), cmp_pid);
+	qsort_r(kt->by_pid, kt->tasks.n, sizeof(*kt->by_pid), cmp_pid,
+		&kt->tasks);
 	kt->listed = true;
 }
 
