@@ -145,7 +145,16 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 	}
 	strbuf_printf(out, "  memory        %s\n",
 		      kt->mem->writable ? "read-write (--write)" : "read-only");
-	strbuf_printf(out, "  cpus          %s\n", kt->cpu_note);
+	strbuf_printf(out, "  cpus          %s%s\n", kt->cpu_note,
+		      kt->nr_cpu_regs ? "; registers from the dump" : "");
+	for (unsigned i = 0; i < kt->nr_cpu_ctl && i < kt->nr_cpus; i++) {
+		strbuf_printf(out, "    CPU#%u", kt->cpus[i]);
+		for (unsigned j = 0; j < kt->cpu_ctl[i].n; j++)
+			strbuf_printf(out, " %s %#llx", kt->cpu_ctl[i].r[j].name,
+				      (unsigned long long)
+					      kt->cpu_ctl[i].r[j].value);
+		strbuf_putc(out, '\n');
+	}
 	strbuf_printf(out, "  threads       %s\n",
 		      kt->tasks_note[0] ? kt->tasks_note
 					: "CPUs, then every task (BTF layouts)");

@@ -29,6 +29,9 @@ struct kernel_target {
 	/* Registers of the i-th online CPU, when a dump recorded them. */
 	struct saved_regs *cpu_regs;
 	unsigned nr_cpu_regs;
+	/* Control state of the i-th CPU from QEMU's dump notes (CR3, ...). */
+	struct saved_regs *cpu_ctl;
+	unsigned nr_cpu_ctl;
 
 	/* Find the kernel again (after a reboot): set by the caller, which
 	 * knows how it was found the first time. */

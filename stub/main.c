@@ -52,6 +52,15 @@ static void take_cpu_regs(struct kernel_target *kt)
 			n++;
 	kt->cpu_regs = regs;
 	kt->nr_cpu_regs = n;
+	static struct saved_regs ctl[ELFCORE_MAX_CPUS];
+	n = 0;
+	for (unsigned i = 0; i < g_notes.nr_qemu; i++)
+		if (kt->ki.arch->qemu_cpu_note &&
+		    !kt->ki.arch->qemu_cpu_note(g_notes.qemu[i].desc,
+						g_notes.qemu[i].len, &ctl[n]))
+			n++;
+	kt->cpu_ctl = ctl;
+	kt->nr_cpu_ctl = n;
 	if (g_notes.skipped_loads)
 		fprintf(stderr, "lkstub: %u PT_LOAD segments of the dump "
 			"overlap others or exceed %d regions: skipped\n",

@@ -70,6 +70,10 @@ struct kernel_arch {
 	int (*saved_regs)(const struct kernel_info *ki,
 			  const struct btf_types *bt, uint64_t task,
 			  struct saved_regs *out, char *err);
+	/* Control registers from QEMU's own CPU-state note of a dump
+	 * ("QEMU" notes of dump-guest-memory), by name; NULL if none. */
+	int (*qemu_cpu_note)(const void *desc, size_t len,
+			     struct saved_regs *out);
 	/* A CPU's registers from an NT_PRSTATUS note of a dump. */
 	int (*prstatus_regs)(const void *desc, size_t len,
 			     struct saved_regs *out);

@@ -211,6 +211,36 @@ static int prstatus_regs_x86_64(const void *desc, size_t len,
 				sizeof(names) / sizeof(names[0]), out);
 }
 
+/* QEMU's QEMUCPUState (target/i386/arch_dump.c): version, size, 18 GPRs,
+ * 10 segments of 24 bytes, cr[5], then kernel_gs_base when size allows. */
+static int qemu_cpu_note_x86_64(const void *desc, size_t len,
+				struct saved_regs *out)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} f[] = {
+		{ "cr0", 392 }, { "cr2", 408 }, { "cr3", 416 },
+		{ "cr4", 424 }, { "fs_base", 240 }, { "gs_base", 264 },
+		{ "kernel_gs_base", 432 },
+	};
+	uint32_t size;
+	if (len < 8)
+		return -1;
+	memcpy(&size, (const char *)desc + 4, 4);
+	if (size > len)
+		size = (uint32_t)len;
+	out->n = 0;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].off + 8 > size)
+			continue;
+		out->r[out->n].name = f[i].name;
+		memcpy(&out->r[out->n++].value, (const char *)desc + f[i].off,
+		       8);
+	}
+	return out->n ? 0 : -1;
+}
+
 const struct kernel_arch kernel_x86_64 = {
 	.name = "x86_64",
 	.elf_machine = EM_X86_64,
@@ -222,5 +252,6 @@ const struct kernel_arch kernel_x86_64 = {
 	.from_offsets = from_offsets_x86_64,
 	.saved_regs = saved_regs_x86_64,
 	.prstatus_regs = prstatus_regs_x86_64,
+	.qemu_cpu_note = qemu_cpu_note_x86_64,
 	.ram_below_4g = ram_below_4g_x86_64,
 };
