@@ -16,6 +16,7 @@
 #define QMP_TIMEOUT_MS 5000
 
 struct qmp {
+	const char *path;
 	int fd;
 	char *buf;
 	size_t len;
@@ -44,7 +45,10 @@ static int qmp_reply(struct qmp *q, char *err)
 			return set_err(err, "QMP: reply too long");
 		struct pollfd p = { q->fd, POLLIN, 0 };
 		if (poll(&p, 1, QMP_TIMEOUT_MS) <= 0)
-			return set_err(err, "QMP: no reply");
+			return set_err(err, "QMP %s: no reply within %d s (QEMU "
+				       "serves one QMP client at a time: is "
+				       "another one connected?)", q->path,
+				       QMP_TIMEOUT_MS / 1000);
 		ssize_t n = read(q->fd, q->buf + q->len,
 				 QMP_REPLY_MAX - 1 - q->len);
 		if (n <= 0)
@@ -125,7 +129,7 @@ bool qmp_parse_mtree_ram(const char *line, uint64_t *start, uint64_t *end)
 int qmp_add_ram_regions(struct guest_mem *m, const char *socket_path,
 			char *err)
 {
-	struct qmp q = { -1, NULL, 0 };
+	struct qmp q = { socket_path, -1, NULL, 0 };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int added = -1;
 	if (strlen(socket_path) >= sizeof(sa.sun_path))
