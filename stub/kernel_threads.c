@@ -218,6 +218,11 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 	struct kernel_target *kt = t;
 	const struct gdb_arch *a = kt->gdb_arch;
 	memset(regs->bytes, 0, sizeof(regs->bytes));
+	if (kt->ki.arch->fixed_regs) {
+		struct saved_regs fixed;
+		kt->ki.arch->fixed_regs(&kt->ki, &fixed);
+		set_regs(a, regs, &fixed);
+	}
 	const struct ktask *k = task_by_tid(kt, tid);
 	struct task_reader r = kernel_target_reader(kt);
 	struct ktask now;

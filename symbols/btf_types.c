@@ -82,6 +82,26 @@ static long find_member(const struct btf *btf, uint32_t *id, const char *alts,
 	return -1;
 }
 
+/* The first of the '|' alternatives of one path component that is
+ * present, in the order the path lists them (not the struct's order). */
+static long find_first(const struct btf *btf, uint32_t *id, const char *alts,
+		       size_t len, bool *bitfield)
+{
+	const char *p = alts, *end = alts + len;
+	while (p < end) {
+		const char *bar = memchr(p, '|', (size_t)(end - p));
+		size_t n = (size_t)((bar ? bar : end) - p);
+		uint32_t sub = *id;
+		long b = n ? find_member(btf, &sub, p, n, 0, bitfield) : -1;
+		if (b >= 0) {
+			*id = sub;
+			return b;
+		}
+		p += n + 1;
+	}
+	return -1;
+}
+
 static int32_t find_struct(const struct btf *btf, const char *type)
 {
 	int32_t id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
@@ -102,7 +122,7 @@ struct btf_field btf_field(const struct btf_types *bt, const char *type,
 	bool bitfield = false;
 	for (const char *p = path; *p;) {
 		size_t n = strcspn(p, ".");
-		long b = find_member(bt->btf, &id, p, n, 0, &bitfield);
+		long b = find_first(bt->btf, &id, p, n, &bitfield);
 		if (b < 0)
 			return f;
 		bits += b;

@@ -66,6 +66,10 @@ struct kernel_arch {
 	/* From a KASLR offset and phys_base the user gave. */
 	int (*from_offsets)(struct kernel_info *ki, const struct vmlinux *vm,
 			    const struct guest_mem *m, char *err);
+	/* Registers with one value for the whole kernel (arm64's pointer
+	 * authentication masks), given with every thread's; may be NULL. */
+	void (*fixed_regs)(const struct kernel_info *ki,
+			   struct saved_regs *out);
 	/* The context-switch frame of a task that is not running. */
 	int (*saved_regs)(const struct kernel_info *ki,
 			  const struct btf_types *bt, uint64_t task,

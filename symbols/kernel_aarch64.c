@@ -203,6 +203,23 @@ static int prstatus_regs_aarch64(const void *desc, size_t len,
 				sizeof(names) / sizeof(names[0]), out);
 }
 
+/* The bits a PAC signature may occupy in a kernel pointer: everything
+ * above the VA width but bit 55, which selects TTBR1 (the kernel's
+ * KERNELPACMASK, the same for code and data). */
+static void fixed_regs_aarch64(const struct kernel_info *ki,
+			       struct saved_regs *out)
+{
+	static const char *const names[] = { "pauth_dmask", "pauth_cmask",
+					     "pauth_dmask_high",
+					     "pauth_cmask_high" };
+	uint64_t mask = ~((1ULL << ki->as.va_bits) - 1) & ~(1ULL << 55);
+	out->n = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		out->r[out->n].name = names[i];
+		out->r[out->n++].value = mask;
+	}
+}
+
 const struct kernel_arch kernel_aarch64 = {
 	.name = "aarch64",
 	.elf_machine = EM_AARCH64,
@@ -212,6 +229,7 @@ const struct kernel_arch kernel_aarch64 = {
 	.from_vmcoreinfo = from_vmcoreinfo_aarch64,
 	.from_image = from_image_aarch64,
 	.from_offsets = from_offsets_aarch64,
+	.fixed_regs = fixed_regs_aarch64,
 	.saved_regs = saved_regs_aarch64,
 	.prstatus_regs = prstatus_regs_aarch64,
 	.ram_below_4g = NULL,

@@ -161,12 +161,18 @@ static bool add_group(const struct task_reader *r, uint64_t node, void *arg)
 	if (l->signal >= 0 && l->thread_node >= 0 &&
 	    l->signal_thread_head >= 0 &&
 	    rd_ptr(r, leader + (uint64_t)l->signal, &sig) && sig) {
+		size_t before = w->list->n;
 		const char *why = walk_list(r, sig + (uint64_t)
 					    l->signal_thread_head,
 					    &w->budget, add_thread, w);
 		if (why && !w->stop)
 			w->stop = why;
-		return !why || w->budget > 0;
+		if (w->list->n > before || !why)
+			return !why || w->budget > 0;
+		if (!w->budget)
+			return false;
+		/* Not one thread read (a stale or garbage signal pointer):
+		 * the leader alone rather than nothing. */
 	}
 	/* No thread list: the leader alone. */
 	struct ktask t;
@@ -193,12 +199,16 @@ int tasks_read(const struct task_reader *r, struct task_list *list)
 	struct walk_state w = { list, TASKS_MAX, NULL };
 	const char *why = walk_list(r, init_task + (uint64_t)r->l->tasks,
 				    &w.budget, add_group, &w);
-	if (w.stop) /* the inner walk knows better why it stopped */
+	if (why && w.stop) /* the inner walk knows better why it stopped */
 		why = w.stop;
 	if (why)
 		snprintf(list->note, sizeof(list->note),
 			 "task list walk stopped after %zu tasks: %s",
 			 list->n, why);
+	else if (w.stop)
+		snprintf(list->note, sizeof(list->note),
+			 "a thread list was cut short (%s); %zu tasks",
+			 w.stop, list->n);
 	return list->n || !why ? 0 : -1;
 }
 
@@ -210,6 +220,10 @@ void task_list_free(struct task_list *list)
 
 char task_state_char(const struct ktask *t)
 {
+	/* TASK_RTLOCK_WAIT (5.15+) and TASK_FROZEN (6.1+) stand in for
+	 * the state while set; the kernel reports them as D (over I). */
+	if (t->state & (0x1000 | 0x8000))
+		return 'D';
 	/* TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD */
 	if ((t->state & 0x402) == 0x402)
 		return 'I';

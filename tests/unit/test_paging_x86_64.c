@@ -945,6 +945,10 @@ static enum pt_result model_translate(const struct rmodel *m, uint64_t va,
 		      va < as->page_offset + as->direct_size;
 	*x = (struct kva_xlat){ r->pa + (va - r->va), r->va + r->size - va,
 				direct ? KVA_DIRECT : KVA_WALK };
+	/* While the image formula applies, a walked run stops where the
+	 * image window starts. */
+	if (va < as->image_start && x->span > as->image_start - va)
+		x->span = as->image_start - va;
 	return PT_OK;
 }
 

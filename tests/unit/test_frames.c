@@ -1,0 +1,506 @@
+/* Unit tests for the registers of tasks and CPUs in kernel_x86_64.c and
+ * kernel_aarch64.c: the context-switch frame of a switched-out task
+ * (kernel_arch.saved_regs) with a BTF built in memory
+ * (tests/unit/synth_btf.h) and a synthetic stack in guest RAM, and the
+ * registers of an NT_PRSTATUS note (kernel_arch.prstatus_regs).
+ *
+ * Guest RAM is 4 MiB; the image window [IMG, IMG + 8 MiB) maps PA 0 up by
+ * the image formula, so its upper half is not RAM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "symbols/btf_types.h"
+#include "symbols/kernel.h"
+#include "translate/err.h"
+#include "translate/guest_mem.h"
+#include "translate/paging.h"
+#include "tests/unit/synth_btf.h"
+#include "tests/unit/synth_pt.h"
+
+#define MiB (1ULL << 20)
+#define RAM_SIZE (4 * MiB)
+#define ROOT_PA 0x380000ULL          /* an empty top-level table */
+#define IMG_X86 0xffffffff81000000ULL
+#define IMG_ARM 0xffff800081000000ULL
+#define IMG_WINDOW (8 * MiB)
+#define TASK_OFF 0x100000ULL        /* the task, from the image start */
+#define STACK_OFF 0x204000ULL       /* top of its stack */
+#define NOT_RAM_OFF (6 * MiB)
+
+/* task_struct.thread and what is inside it. */
+#define T_THREAD 0xc40
+#define T_SIZE 0x1400
+#define X86_TH_SP 0x18     /* thread_struct.sp */
+#define ARM_TH_CTX 0x10    /* thread_struct.cpu_context */
+#define FRAME_SIZE (7 * 8) /* struct inactive_task_frame */
+
+struct ffx {
+	struct synth s;
+	struct kernel_info ki;
+	struct btf_types bt;
+	uint64_t img, task;
+	struct saved_regs out;
+	char err[ERR_LEN];
+};
+
+static const char *const frame_members[] = {
+	"r15", "r14", "r13", "r12", "bx", "bp", "ret_addr",
+};
+static const char *const ctx_members[] = {
+	"x19", "x20", "x21", "x22", "x23", "x24", "x25",
+	"x26", "x27", "x28", "fp",  "sp",  "pc",
+};
+
+/* task_struct { ...; struct thread_struct thread; ... } where
+ * thread_struct is { u64 pad[3]; u64 sp; } (x86_64), or
+ * { u64 pad[2]; struct cpu_context cpu_context; } (arm64). flags: an
+ * older x86_64 frame with a saved flags word first. */
+static struct btf *x86_btf(bool flags, bool with_frame, bool with_sp)
+{
+	struct btf *b = btf__new_empty();
+	assert_non_null(b);
+	int u64 = sb_u64(b);
+	if (with_frame) {
+		if (flags) {
+			sb_ok(btf__add_struct(b, "inactive_task_frame",
+					      FRAME_SIZE + 8), "frame");
+			sb_field(b, "flags", u64, 0);
+			for (unsigned i = 0; i < 7; i++)
+				sb_field(b, frame_members[i], u64, 8 + 8 * i);
+		} else {
+			sb_struct_u64s(b, "inactive_task_frame", u64,
+				       frame_members, 7);
+		}
+	}
+	int th = sb_ok(btf__add_struct(b, "thread_struct", 0x80), "thread");
+	sb_field(b, "es", u64, 0x8);
+	sb_field(b, with_sp ? "sp" : "sp0", u64, X86_TH_SP);
+	sb_ok(btf__add_struct(b, "task_struct", T_SIZE), "task_struct");
+	sb_field(b, "stack", u64, 0x18);
+	sb_field(b, "thread", th, T_THREAD);
+	return b;
+}
+
+static struct btf *arm_btf(bool with_ctx_struct, bool with_ctx_member)
+{
+	struct btf *b = btf__new_empty();
+	assert_non_null(b);
+	int u64 = sb_u64(b);
+	int ctx = with_ctx_struct
+			  ? sb_struct_u64s(b, "cpu_context", u64, ctx_members,
+					   13)
+			  : sb_ok(btf__add_struct(b, "other_context", 8),
+				  "other");
+	if (!with_ctx_struct)
+		sb_field(b, "x19", u64, 0);
+	int th = sb_ok(btf__add_struct(b, "thread_struct", 0x200), "thread");
+	sb_field(b, "tp_value", u64, 0x0);
+	sb_field(b, with_ctx_member ? "cpu_context" : "cpu_ctx", ctx,
+		 ARM_TH_CTX);
+	sb_ok(btf__add_struct(b, "task_struct", T_SIZE), "task_struct");
+	sb_field(b, "thread", th, T_THREAD);
+	return b;
+}
+
+static struct ffx *fx_new(bool arm)
+{
+	struct ffx *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	synth_open_flat(&f->s, RAM_SIZE);
+	struct kernel_as *as = &f->ki.as;
+	synth_as(as, &f->s, ROOT_PA, 4);
+	if (arm) {
+		char err[ERR_LEN];
+		as->arch = &arch_aarch64;
+		assert_int_equal(aarch64_paging_setup(as, 48, 12, false, err),
+				 0);
+		f->ki.arch = &kernel_aarch64;
+		f->img = IMG_ARM;
+	} else {
+		f->ki.arch = &kernel_x86_64;
+		f->img = IMG_X86;
+	}
+	as->image_start = f->img;
+	as->image_end = f->img + IMG_WINDOW;
+	as->image_pa_delta = f->img;
+	f->task = f->img + TASK_OFF;
+	return f;
+}
+
+static int setup_x86(void **state)
+{
+	struct ffx *f = fx_new(false);
+	f->bt.btf = x86_btf(false, true, true);
+	*state = f;
+	return 0;
+}
+
+static int setup_arm(void **state)
+{
+	struct ffx *f = fx_new(true);
+	f->bt.btf = arm_btf(true, true);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ffx *f = *state;
+	btf_types_close(&f->bt);
+	synth_close(&f->s);
+	free(f);
+	return 0;
+}
+
+static void put64(struct ffx *f, uint64_t va, uint64_t v)
+{
+	assert_true(va >= f->img && va - f->img + 8 <= RAM_SIZE);
+	synth_put64(&f->s, va - f->img, v);
+}
+
+/* The value of register name in f->out; fails when absent. */
+static uint64_t reg(const struct ffx *f, const char *name)
+{
+	for (unsigned i = 0; i < f->out.n; i++)
+		if (!strcmp(f->out.r[i].name, name))
+			return f->out.r[i].value;
+	fail_msg("no register %s among %u", name, f->out.n);
+	return 0;
+}
+
+static bool has_reg(const struct ffx *f, const char *name)
+{
+	for (unsigned i = 0; i < f->out.n; i++)
+		if (!strcmp(f->out.r[i].name, name))
+			return true;
+	return false;
+}
+
+static void assert_names(const struct ffx *f, const char *const *names,
+			 unsigned n)
+{
+	if (f->out.n != n)
+		fail_msg("%u registers, want %u", f->out.n, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_string_equal(f->out.r[i].name, names[i]);
+}
+
+static int saved(struct ffx *f, uint64_t task)
+{
+	memset(&f->out, 0xa5, sizeof(f->out));
+	f->out.n = 0;
+	f->err[0] = '\0';
+	return f->ki.arch->saved_regs(&f->ki, &f->bt, task, &f->out, f->err);
+}
+
+/* --- x86_64: inactive_task_frame at thread.sp ------------------------- */
+
+#define X86_RET 0xffffffff81a0c0deULL
+
+/* A frame at sp: r15..r12 = 0x15..0x12 << 32 | tag, bx, bp, ret_addr;
+ * off: where r15 is from sp (8 with a flags word first). */
+static void x86_frame(struct ffx *f, uint64_t sp, uint64_t off)
+{
+	put64(f, f->task + T_THREAD + X86_TH_SP, sp);
+	static const uint64_t v[7] = {
+		0x1515151515151515ULL, 0x1414141414141414ULL,
+		0x1313131313131313ULL, 0x1212121212121212ULL,
+		0xbbbbbbbbbbbbbbbbULL, 0xffffc90000013f58ULL, X86_RET,
+	};
+	for (unsigned i = 0; i < 7; i++)
+		put64(f, sp + off + 8 * i, v[i]);
+	if (off)
+		put64(f, sp, 0x246);
+}
+
+static void x86_regs(void **state)
+{
+	struct ffx *f = *state;
+	uint64_t sp = f->img + STACK_OFF - 0x100;
+	x86_frame(f, sp, 0);
+	if (saved(f, f->task))
+		fail_msg("saved_regs: %s", f->err);
+	static const char *const names[] = {
+		"r15", "r14", "r13", "r12", "rbx", "rbp", "rip", "rsp",
+	};
+	assert_names(f, names, 8);
+	assert_int_equal(reg(f, "r15"), 0x1515151515151515ULL);
+	assert_int_equal(reg(f, "r14"), 0x1414141414141414ULL);
+	assert_int_equal(reg(f, "r13"), 0x1313131313131313ULL);
+	assert_int_equal(reg(f, "r12"), 0x1212121212121212ULL);
+	assert_int_equal(reg(f, "rbx"), 0xbbbbbbbbbbbbbbbbULL);
+	assert_int_equal(reg(f, "rbp"), 0xffffc90000013f58ULL);
+	assert_int_equal(reg(f, "rip"), X86_RET);
+	/* "Returns" with rsp just above the frame. */
+	assert_int_equal(reg(f, "rsp"), sp + FRAME_SIZE);
+}
+
+static void x86_regs_frame_with_flags(void **state)
+{
+	struct ffx *f = *state;
+	/* The layout comes from BTF: a flags word first moves everything. */
+	btf_types_close(&f->bt);
+	f->bt.btf = x86_btf(true, true, true);
+	uint64_t sp = f->img + STACK_OFF - 0x200;
+	x86_frame(f, sp, 8);
+	assert_int_equal(saved(f, f->task), 0);
+	assert_int_equal(f->out.n, 8);
+	assert_int_equal(reg(f, "r15"), 0x1515151515151515ULL);
+	assert_int_equal(reg(f, "rip"), X86_RET);
+	assert_int_equal(reg(f, "rsp"), sp + FRAME_SIZE + 8);
+	assert_false(has_reg(f, "flags"));
+	assert_false(has_reg(f, "eflags"));
+}
+
+static void x86_frame_unreadable(void **state)
+{
+	struct ffx *f = *state;
+	/* thread.sp past the end of RAM, at 0 (no page table maps it), at
+	 * an address no table maps. */
+	const uint64_t bad[] = { f->img + NOT_RAM_OFF, 0,
+				 0xffff888000000000ULL };
+	for (size_t i = 0; i < 3; i++) {
+		put64(f, f->task + T_THREAD + X86_TH_SP, bad[i]);
+		assert_int_equal(saved(f, f->task), -1);
+		assert_non_null(strstr(f->err, "frame unreadable"));
+	}
+}
+
+static void x86_task_unreadable(void **state)
+{
+	struct ffx *f = *state;
+	assert_int_equal(saved(f, f->img + NOT_RAM_OFF), -1);
+	assert_non_null(strstr(f->err, "thread.sp unreadable"));
+	assert_int_equal(saved(f, 0), -1);
+	assert_non_null(strstr(f->err, "thread.sp unreadable"));
+}
+
+static void x86_frame_partly_readable(void **state)
+{
+	struct ffx *f = *state;
+	/* The frame runs past the end of RAM after r13: the registers read
+	 * are right, the others absent (never stale bytes). */
+	uint64_t sp = f->img + RAM_SIZE - 24;
+	put64(f, f->task + T_THREAD + X86_TH_SP, sp);
+	put64(f, sp, 15);
+	put64(f, sp + 8, 14);
+	put64(f, sp + 16, 13);
+	assert_int_equal(saved(f, f->task), 0);
+	static const char *const names[] = { "r15", "r14", "r13", "rsp" };
+	assert_names(f, names, 4);
+	assert_int_equal(reg(f, "r13"), 13);
+	assert_false(has_reg(f, "rip"));
+}
+
+static void x86_btf_lacks(void **state)
+{
+	struct ffx *f = *state;
+	x86_frame(f, f->img + STACK_OFF - 0x100, 0);
+	/* No inactive_task_frame. */
+	btf_types_close(&f->bt);
+	f->bt.btf = x86_btf(false, false, true);
+	assert_int_equal(saved(f, f->task), -1);
+	assert_non_null(strstr(f->err, "BTF lacks"));
+	/* No thread.sp. */
+	btf_types_close(&f->bt);
+	f->bt.btf = x86_btf(false, true, false);
+	assert_int_equal(saved(f, f->task), -1);
+	assert_non_null(strstr(f->err, "BTF lacks"));
+	/* No BTF at all. */
+	btf_types_close(&f->bt);
+	assert_int_equal(saved(f, f->task), -1);
+	assert_non_null(strstr(f->err, "BTF lacks"));
+}
+
+/* --- aarch64: thread.cpu_context --------------------------------------- */
+
+#define ARM_PC 0xffff8000810a1b2cULL
+
+static void arm_context(struct ffx *f, uint64_t task)
+{
+	uint64_t ctx = task + T_THREAD + ARM_TH_CTX;
+	for (unsigned i = 0; i < 10; i++) /* x19..x28 */
+		put64(f, ctx + 8 * i, 0x1900 + 0x100 * i);
+	put64(f, ctx + 80, 0xffff800082003e80ULL); /* fp */
+	put64(f, ctx + 88, 0xffff800082003e60ULL); /* sp */
+	put64(f, ctx + 96, ARM_PC);                /* pc */
+}
+
+static void arm_regs(void **state)
+{
+	struct ffx *f = *state;
+	arm_context(f, f->task);
+	if (saved(f, f->task))
+		fail_msg("saved_regs: %s", f->err);
+	static const char *const names[] = {
+		"x19", "x20", "x21", "x22", "x23", "x24", "x25",
+		"x26", "x27", "x28", "x29", "sp", "pc",
+	};
+	assert_names(f, names, 13);
+	for (unsigned i = 0; i < 10; i++)
+		assert_int_equal(f->out.r[i].value, 0x1900 + 0x100 * i);
+	assert_int_equal(reg(f, "x29"), 0xffff800082003e80ULL);
+	assert_int_equal(reg(f, "sp"), 0xffff800082003e60ULL);
+	assert_int_equal(reg(f, "pc"), ARM_PC);
+	assert_false(has_reg(f, "fp"));
+}
+
+static void arm_unreadable(void **state)
+{
+	struct ffx *f = *state;
+	assert_int_equal(saved(f, f->img + NOT_RAM_OFF), -1);
+	assert_non_null(strstr(f->err, "cpu_context unreadable"));
+	assert_int_equal(f->out.n, 0);
+	/* 0 and a user address: outside what the tables map. */
+	assert_int_equal(saved(f, 0), -1);
+	assert_int_equal(saved(f, 0x400000), -1);
+}
+
+static void arm_partly_readable(void **state)
+{
+	struct ffx *f = *state;
+	/* cpu_context runs past the end of RAM after x21. */
+	uint64_t task = f->img + RAM_SIZE - (T_THREAD + ARM_TH_CTX + 24);
+	for (unsigned i = 0; i < 3; i++)
+		put64(f, task + T_THREAD + ARM_TH_CTX + 8 * i, 19 + i);
+	assert_int_equal(saved(f, task), 0);
+	static const char *const names[] = { "x19", "x20", "x21" };
+	assert_names(f, names, 3);
+	assert_int_equal(reg(f, "x21"), 21);
+	assert_false(has_reg(f, "pc"));
+}
+
+static void arm_btf_lacks(void **state)
+{
+	struct ffx *f = *state;
+	arm_context(f, f->task);
+	btf_types_close(&f->bt);
+	f->bt.btf = arm_btf(true, false);
+	assert_int_equal(saved(f, f->task), -1);
+	assert_non_null(strstr(f->err, "BTF lacks"));
+	/* thread.cpu_context is there, struct cpu_context is not. */
+	btf_types_close(&f->bt);
+	f->bt.btf = arm_btf(false, true);
+	assert_int_equal(saved(f, f->task), -1);
+	btf_types_close(&f->bt);
+	assert_int_equal(saved(f, f->task), -1);
+	assert_non_null(strstr(f->err, "BTF lacks"));
+}
+
+/* --- NT_PRSTATUS ------------------------------------------------------- */
+
+#define PR_REG 112 /* offsetof(struct elf_prstatus, pr_reg) */
+
+static void fill_prstatus(uint8_t *desc, size_t len, unsigned nregs)
+{
+	memset(desc, 0xee, len);
+	for (unsigned i = 0; i < nregs; i++) {
+		uint64_t v = 0x1000000000000000ULL + i;
+		memcpy(desc + PR_REG + 8 * i, &v, 8);
+	}
+}
+
+static void prstatus_x86(void **state)
+{
+	(void)state;
+	/* struct user_regs_struct */
+	static const char *const order[] = {
+		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10",
+		"r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax",
+		"rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base",
+		"ds", "es", "fs", "gs",
+	};
+	uint8_t desc[336]; /* sizeof(struct elf_prstatus) */
+	fill_prstatus(desc, sizeof(desc), 27);
+	struct saved_regs out;
+	assert_int_equal(kernel_x86_64.prstatus_regs(desc, sizeof(desc), &out),
+			 0);
+	/* orig_rax is no gdb register. */
+	assert_int_equal(out.n, 26);
+	unsigned k = 0;
+	for (unsigned i = 0; i < 27; i++) {
+		if (!strcmp(order[i], "orig_rax"))
+			continue;
+		assert_string_equal(out.r[k].name, order[i]);
+		assert_int_equal(out.r[k].value, 0x1000000000000000ULL + i);
+		k++;
+	}
+	/* Just long enough: pr_reg and nothing after it. */
+	assert_int_equal(kernel_x86_64.prstatus_regs(desc, PR_REG + 27 * 8,
+						     &out), 0);
+	assert_int_equal(out.n, 26);
+}
+
+static void prstatus_arm(void **state)
+{
+	(void)state;
+	uint8_t desc[392]; /* sizeof(struct elf_prstatus) on arm64 */
+	fill_prstatus(desc, sizeof(desc), 34);
+	struct saved_regs out;
+	assert_int_equal(kernel_aarch64.prstatus_regs(desc, sizeof(desc),
+						      &out), 0);
+	assert_int_equal(out.n, 34);
+	char name[8];
+	for (unsigned i = 0; i < 31; i++) {
+		snprintf(name, sizeof(name), "x%u", i);
+		assert_string_equal(out.r[i].name, name);
+		assert_int_equal(out.r[i].value, 0x1000000000000000ULL + i);
+	}
+	assert_string_equal(out.r[31].name, "sp");
+	assert_string_equal(out.r[32].name, "pc");
+	assert_string_equal(out.r[33].name, "cpsr"); /* pstate */
+	assert_int_equal(out.r[33].value, 0x1000000000000000ULL + 33);
+	assert_int_equal(kernel_aarch64.prstatus_regs(desc, PR_REG + 34 * 8,
+						      &out), 0);
+}
+
+static void prstatus_too_short(void **state)
+{
+	(void)state;
+	uint8_t desc[392];
+	fill_prstatus(desc, sizeof(desc), 34);
+	struct saved_regs out;
+	out.n = 7;
+	const size_t x86_len = PR_REG + 27 * 8, arm_len = PR_REG + 34 * 8;
+	const size_t lens[] = { 0, 8, PR_REG, x86_len - 1 };
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(
+			kernel_x86_64.prstatus_regs(desc, lens[i], &out), -1);
+	assert_int_equal(kernel_aarch64.prstatus_regs(desc, arm_len - 1, &out),
+			 -1);
+	/* Long enough for x86_64's registers, not for arm64's. */
+	assert_int_equal(kernel_aarch64.prstatus_regs(desc, x86_len, &out), -1);
+	assert_int_equal(kernel_aarch64.prstatus_regs(desc, 0, &out), -1);
+	assert_int_equal(out.n, 7); /* untouched */
+}
+
+int main(void)
+{
+#define X(fn) cmocka_unit_test_setup_teardown(fn, setup_x86, teardown)
+#define A(fn) cmocka_unit_test_setup_teardown(fn, setup_arm, teardown)
+	const struct CMUnitTest tests[] = {
+		X(x86_regs),
+		X(x86_regs_frame_with_flags),
+		X(x86_frame_unreadable),
+		X(x86_task_unreadable),
+		X(x86_frame_partly_readable),
+		X(x86_btf_lacks),
+		A(arm_regs),
+		A(arm_unreadable),
+		A(arm_partly_readable),
+		A(arm_btf_lacks),
+		cmocka_unit_test(prstatus_x86),
+		cmocka_unit_test(prstatus_arm),
+		cmocka_unit_test(prstatus_too_short),
+	};
+#undef X
+#undef A
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
