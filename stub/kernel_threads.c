@@ -110,10 +110,16 @@ unsigned kt_thread_ids(void *t, uint32_t *ids, unsigned max)
 	unsigned n = 0;
 	for (unsigned i = 0; i < kt->nr_cpus && n < max; i++)
 		ids[n++] = kt->cpus[i] + 1u;
-	for (size_t i = 0; i < kt->tasks.n && n < max; i++)
-		if (kt->tasks.v[i].pid > 0 &&
-		    (uint64_t)kt->tasks.v[i].pid < UINT32_MAX - TASK_TID_BASE)
-			ids[n++] = TASK_TID_BASE + (uint32_t)kt->tasks.v[i].pid;
+	/* In pid order, each pid once: a corrupted list that loops can
+	 * repeat tasks before the walk notices. */
+	int32_t last = 0;
+	for (size_t i = 0; i < kt->tasks.n && n < max; i++) {
+		int32_t pid = kt->tasks.v[kt->by_pid[i]].pid;
+		if (pid > last && (uint64_t)pid < UINT32_MAX - TASK_TID_BASE)
+			ids[n++] = TASK_TID_BASE + (uint32_t)pid;
+		if (pid > last)
+			last = pid;
+	}
 	return n;
 }
 
