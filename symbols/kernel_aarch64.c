@@ -184,6 +184,12 @@ static int saved_regs_aarch64(const struct kernel_info *ki,
 			continue;
 		out->r[out->n].name = reg[i];
 		out->r[out->n++].value = v;
+		/* cpu_switch_to returned with lr = the saved pc: x30 holds it
+		 * too, which lets gdb unwind a leaf-like first frame. */
+		if (!strcmp(reg[i], "pc")) {
+			out->r[out->n].name = "x30";
+			out->r[out->n++].value = v;
+		}
 	}
 	return out->n ? 0 : set_err(err, "cpu_context unreadable");
 }

@@ -383,3 +383,34 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "tasks10k":
         sys.exit(tasks10k(sys.argv[2:]))
     sys.exit(__doc__)
+
+
+# ------------------------------------------------------------ arm64 tasks
+
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def run_arm64(cfg, g, k, stub, off, ck):
+    """arm64: a sleeping task's backtrace through its saved cpu_context,
+    with the PAC-stripping unwinder gdb 13 needs (tools/gdb)."""
+    h = _h()
+    script = os.path.join(g.dir, "arm64-bt.gdb")
+    log = os.path.join(g.dir, "arm64-bt.log")
+    tid = 1000002  # kthreadd: lkstub's thread id is 1000000 + pid
+    with open(script, "w") as f:
+        f.write("set pagination off\nset backtrace limit 40\n"
+                "add-symbol-file %s -o %#x\n" % (k["VMLINUX"], off))
+        f.write("source %s\n" % os.path.join(ROOT, "tools", "gdb",
+                                            "arm64_pac_unwind.py"))
+        f.write("target remote %s\n" % stub.addr)
+        # gdb numbers threads itself; find kthreadd's by its remote id.
+        f.write("python gdb.execute('thread %%d' %% next(t.num for t in "
+                "gdb.selected_inferior().threads() if %d in t.ptid))\n" % tid)
+        f.write("bt\ndisconnect\n")
+    rc, dt = h.run_gdb(script, log, 300, gdb=h.GDB["arm64"])
+    out = open(log, errors="replace").read()
+    names = frames(out)
+    ok = rc == 0 and path_in_order(names, ["__switch_to", "__schedule",
+                                           "schedule", "kthreadd"])
+    ck.check("%s: kthreadd bt through cpu_context and PAC (%.0fs): %s"
+             % (cfg, dt, " > ".join(names[:6])), ok, out[-3000:])

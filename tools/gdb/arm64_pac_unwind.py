@@ -46,14 +46,17 @@ class Arm64KernelPacUnwinder(Unwinder):
         caller_fp = int.from_bytes(mem[0:8], "little")
         lr = int.from_bytes(mem[8:16], "little")
         lr = lr | mask if lr & KERNEL_BIT else lr & ~mask
-        # A frame record below the current one, or none: the chain ends.
-        if caller_fp and caller_fp <= fp:
+        # The chain ends at a zero record (ret_from_fork, the idle task)
+        # or one that does not move up the stack.
+        if not lr or (caller_fp and caller_fp <= fp):
             return None
         info = pending.create_unwind_info(
             _FrameId(gdb.Value(fp + 16).cast(u64), gdb.Value(pc).cast(u64)))
         info.add_saved_register("pc", gdb.Value(lr).cast(u64))
         info.add_saved_register("sp", gdb.Value(fp + 16).cast(u64))
         info.add_saved_register("x29", gdb.Value(caller_fp).cast(u64))
+        # Just after the return, x30 still holds the return address.
+        info.add_saved_register("x30", gdb.Value(lr).cast(u64))
         return info
 
 
