@@ -11,6 +11,8 @@
 #   make check-asan unit tests and lkstub built with clang ASan+UBSan
 #                   (build-asan/); part of make check
 #   make check-valgrind  unit tests under valgrind memcheck; part of make check
+#   make lkstub-asan     build-asan/lkstub alone (clang ASan+UBSan), which the
+#                   e2e run also attaches gdb to (tests/e2e/fault_checks.py)
 
 CC       ?= cc
 O        ?= build
@@ -32,7 +34,7 @@ TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
 
 .PHONY: all unit check e2e demo bench clean deps
 .PHONY: fuzz fuzz-smoke fuzz-regress fuzz-build check-asan check-valgrind \
-	check-hostile
+	check-hostile lkstub-asan
 all: $(O)/lkstub $(TOOL_BINS)
 
 $(O)/%.o: %.c $(wildcard */*.h)
@@ -61,7 +63,7 @@ deps:
 unit: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-e2e: all
+e2e: all lkstub-asan
 	@tests/e2e/run.sh
 
 check: unit
@@ -130,6 +132,13 @@ check-asan:
 	  ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) --no-print-directory O=$(ASAN_O) CC=$(FUZZ_CC) all unit
+
+# Only lkstub of the above, for the e2e run: tests/e2e/fault_checks.py
+# serves gdb from it (ASAN_OPTIONS detect_leaks=1:abort_on_error=1) and
+# from build/lkstub under valgrind.
+lkstub-asan:
+	@CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	  $(MAKE) --no-print-directory O=$(ASAN_O) CC=$(FUZZ_CC) $(ASAN_O)/lkstub
 
 # The unit tests (the normal build) under valgrind memcheck: no errors,
 # no definite leaks.

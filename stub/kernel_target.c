@@ -85,6 +85,11 @@ static void kt_on_attach(void *t)
 {
 	struct kernel_target *kt = t;
 	char err[ERR_LEN];
+	const char *fail = guest_mem_failure(kt->mem);
+	if (fail) { /* the VM is gone: nothing to look for */
+		fprintf(stderr, "lkstub: %s: every read fails\n", fail);
+		return;
+	}
 	if (!kernel_still_there(&kt->ki, kt->vm)) {
 		fprintf(stderr, "lkstub: the kernel is no longer where it was "
 			"(reboot?): looking again\n");

@@ -74,14 +74,20 @@ static void mark_failed(struct mem_file *f)
 static void copy_in(void *dst, const uint8_t *src, size_t len)
 {
 	uintptr_t a = (uintptr_t)src;
-	if (len == 8 && !(a & 7))
-		*(uint64_t *)dst = *(const volatile uint64_t *)src;
-	else if (len == 4 && !(a & 3))
-		*(uint32_t *)dst = *(const volatile uint32_t *)src;
-	else if (len == 2 && !(a & 1))
-		*(uint16_t *)dst = *(const volatile uint16_t *)src;
-	else
+	/* One load from the guest; dst may be anywhere (an m reply is read
+	 * straight into the output queue), so it is stored with memcpy. */
+	if (len == 8 && !(a & 7)) {
+		uint64_t v = *(const volatile uint64_t *)src;
+		memcpy(dst, &v, 8);
+	} else if (len == 4 && !(a & 3)) {
+		uint32_t v = *(const volatile uint32_t *)src;
+		memcpy(dst, &v, 4);
+	} else if (len == 2 && !(a & 1)) {
+		uint16_t v = *(const volatile uint16_t *)src;
+		memcpy(dst, &v, 2);
+	} else {
 		memcpy(dst, src, len);
+	}
 }
 
 static size_t mem_file_read(void *src, uint64_t off, void *buf, size_t len)

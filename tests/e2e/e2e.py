@@ -1187,6 +1187,7 @@ def run_config(cfg, k, wd, initrd, syms, ck, with_wait=False):
     if extras:
         extra_checks_after_gdb(cfg, g, k, stub, syms, off, r, ck)
         __import__("tasks_checks").run(cfg, g, k, stub, off, ck)   # tasks, scripts/gdb
+        __import__("fault_checks").run(cfg, g, k, stub, off, ck)   # hostile clients, faults
     for s in (stub, banner, wstub):
         if s:
             ck.check("%s: %s still running" % (cfg, os.path.basename(s.errpath)[:-7]),
