@@ -341,14 +341,16 @@ static void arm_regs(void **state)
 		fail_msg("saved_regs: %s", f->err);
 	static const char *const names[] = {
 		"x19", "x20", "x21", "x22", "x23", "x24", "x25",
-		"x26", "x27", "x28", "x29", "sp", "pc",
+		"x26", "x27", "x28", "x29", "sp", "pc", "x30",
 	};
-	assert_names(f, names, 13);
+	assert_names(f, names, 14);
 	for (unsigned i = 0; i < 10; i++)
 		assert_int_equal(f->out.r[i].value, 0x1900 + 0x100 * i);
 	assert_int_equal(reg(f, "x29"), 0xffff800082003e80ULL);
 	assert_int_equal(reg(f, "sp"), 0xffff800082003e60ULL);
 	assert_int_equal(reg(f, "pc"), ARM_PC);
+	/* cpu_switch_to returned to the saved pc: lr holds it too. */
+	assert_int_equal(reg(f, "x30"), ARM_PC);
 	assert_false(has_reg(f, "fp"));
 }
 
