@@ -61,6 +61,7 @@ def main():
         word = param - 25
     pages = {root: 0}          # real PA -> compact page number
     mem = [page(root)]
+    moved = {}                 # (page, index) -> the entry's real target
     for va in vas:
         pa = root
         for i, sh in enumerate(shifts):
@@ -70,7 +71,7 @@ def main():
             e = struct.unpack_from("<Q", mem[slot], 8 * idx)[0]
             if not valid(e):
                 break
-            target = e & addr_mask
+            target = moved.get((slot, idx), e & addr_mask)
             leaf4k = i == len(shifts) - 1
             if not (is_table(e, i) or leaf4k):
                 break              # a large leaf: keep its real target
@@ -79,6 +80,7 @@ def main():
                 mem.append(page(target))
             e = (e & ~addr_mask) | (pages[target] << 12)
             struct.pack_into("<Q", mem[slot], 8 * idx, e)
+            moved[(slot, idx)] = target
             pa = target
             if leaf4k:
                 break
