@@ -128,7 +128,11 @@ bool guest_mem_read_u64(const struct guest_mem *m, uint64_t gpa,
 	const struct guest_region *r = guest_mem_find(m, gpa);
 	if (!r || r->size - (gpa - r->gpa) < 8)
 		return false;
-	return m->ops->read_u64(m->src, r->offset + (gpa - r->gpa), val);
+	uint64_t v;
+	if (m->ops->read(m->src, r->offset + (gpa - r->gpa), &v, 8) != 8)
+		return false;
+	*val = v;
+	return true;
 }
 
 int guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf,

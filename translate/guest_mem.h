@@ -25,11 +25,10 @@ struct guest_region {
 struct mem_source_ops {
 	const char *name;
 	/* Copy up to len bytes from source offset off; returns bytes copied,
-	 * short only when the source fails (file shrank, process gone). */
+	 * short only when the source fails (file shrank, process gone).
+	 * Aligned 2-, 4- and 8-byte reads must be single accesses where the
+	 * source can do that: the guest writes concurrently. */
 	size_t (*read)(void *src, uint64_t off, void *buf, size_t len);
-	/* Aligned 8-byte load done as a single access: the guest writes
-	 * concurrently. Returns false when the source fails. */
-	bool (*read_u64)(void *src, uint64_t off, uint64_t *val);
 	/* Copy len bytes to the source; 0 on success, -1 on failure. */
 	int (*write)(void *src, uint64_t off, const void *buf, size_t len);
 	/* Where data starts at or after off, and (in *end) where it stops:

@@ -20,11 +20,6 @@ static size_t mem_buffer_read(void *src, uint64_t off, void *buf, size_t len)
 	return len;
 }
 
-static bool mem_buffer_read_u64(void *src, uint64_t off, uint64_t *val)
-{
-	return mem_buffer_read(src, off, val, 8) == 8;
-}
-
 static int mem_buffer_write(void *src, uint64_t off, const void *buf,
 			    size_t len)
 {
@@ -43,7 +38,6 @@ static void mem_buffer_close(void *src)
 static const struct mem_source_ops mem_buffer_ops = {
 	.name = "buffer",
 	.read = mem_buffer_read,
-	.read_u64 = mem_buffer_read_u64,
 	.write = mem_buffer_write,
 	.close = mem_buffer_close,
 };

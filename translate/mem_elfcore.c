@@ -67,11 +67,6 @@ static size_t elfcore_read(void *src, uint64_t off, void *buf, size_t len)
 	return done;
 }
 
-static bool elfcore_read_u64(void *src, uint64_t off, uint64_t *val)
-{
-	return elfcore_read(src, off, val, 8) == 8;
-}
-
 static void elfcore_close(void *src)
 {
 	struct mem_elfcore *c = src;
@@ -84,7 +79,6 @@ static void elfcore_close(void *src)
 static const struct mem_source_ops mem_elfcore_ops = {
 	.name = "ELF dump",
 	.read = elfcore_read,
-	.read_u64 = elfcore_read_u64,
 	.close = elfcore_close, /* a dump is read-only */
 };
 

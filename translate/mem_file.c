@@ -109,15 +109,6 @@ static size_t mem_file_read(void *src, uint64_t off, void *buf, size_t len)
 	return len;
 }
 
-static bool mem_file_read_u64(void *src, uint64_t off, uint64_t *val)
-{
-	uint64_t v;
-	if (mem_file_read(src, off, &v, 8) != 8)
-		return false;
-	*val = v;
-	return true;
-}
-
 static int mem_file_write(void *src, uint64_t off, const void *buf,
 			  size_t len)
 {
@@ -173,7 +164,6 @@ static void mem_file_close(void *src)
 static const struct mem_source_ops mem_file_ops = {
 	.name = "RAM file",
 	.read = mem_file_read,
-	.read_u64 = mem_file_read_u64,
 	.write = mem_file_write,
 	.next_data = mem_file_next_data,
 	.failure = mem_file_failure,

@@ -30,11 +30,6 @@ static size_t kdump_src_read(void *src, uint64_t off, void *buf, size_t len)
 	return got;
 }
 
-static bool kdump_src_read_u64(void *src, uint64_t off, uint64_t *val)
-{
-	return kdump_src_read(src, off, val, 8) == 8;
-}
-
 static void kdump_src_close(void *src)
 {
 	struct mem_kdump *k = src;
@@ -46,7 +41,6 @@ static void kdump_src_close(void *src)
 static const struct mem_source_ops mem_kdump_ops = {
 	.name = "kdump file",
 	.read = kdump_src_read,
-	.read_u64 = kdump_src_read_u64,
 	.close = kdump_src_close,
 };
 

@@ -60,11 +60,6 @@ static size_t mem_process_read(void *src, uint64_t off, void *buf,
 	return done;
 }
 
-static bool mem_process_read_u64(void *src, uint64_t off, uint64_t *val)
-{
-	return mem_process_read(src, off, val, 8) == 8;
-}
-
 static int mem_process_write(void *src, uint64_t off, const void *buf,
 			     size_t len)
 {
@@ -94,7 +89,6 @@ static void mem_process_close(void *src)
 static const struct mem_source_ops mem_process_ops = {
 	.name = "VMM address space",
 	.read = mem_process_read,
-	.read_u64 = mem_process_read_u64,
 	.write = mem_process_write,
 	.failure = mem_process_failure,
 	.close = mem_process_close,

@@ -40,14 +40,6 @@ static size_t budget_read(void *src, uint64_t o, void *b, size_t len)
 	return real_ops->read(src, o, b, len);
 }
 
-static bool budget_read_u64(void *src, uint64_t o, uint64_t *v)
-{
-	if (!reads_left)
-		return false;
-	reads_left--;
-	return real_ops->read_u64(src, o, v);
-}
-
 static long off(struct fin *in)
 {
 	uint16_t v = fin_u16(in);
@@ -99,7 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	real_ops = mem.ops;
 	budget_ops = *mem.ops;
 	budget_ops.read = budget_read;
-	budget_ops.read_u64 = budget_read_u64;
 	mem.ops = &budget_ops;
 	reads_left = READ_BUDGET;
 	ki.arch = &kernel_x86_64;
