@@ -1211,7 +1211,10 @@ gdb.write("\n== lkstub demo ==\n")
 show("kernel release", "init_uts_ns.name.release")
 gdb.write(gdb.execute("monitor kaslr", to_string=True))
 show("jiffies_64", "jiffies_64")
+# The first threads are the CPUs (named "CPU#n ..."); tasks follow.
 for th in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):
+    if not (th.name or "").startswith("CPU#"):
+        continue
     cpu = th.num - 1
     t = "(*(struct task_struct **)((unsigned long)&current_task + __per_cpu_offset[%d]))" % cpu
     try:
@@ -1219,6 +1222,13 @@ for th in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):
             th.num, cpu, gdb.parse_and_eval(t + "->comm").string(), int(gdb.parse_and_eval(t + "->pid"))))
     except gdb.error as e:
         gdb.write("thread %d = CPU %d: ERROR %s\n" % (th.num, cpu, e))
+gdb.write("threads: %d (CPUs, then every task)\n" % len(gdb.selected_inferior().threads()))
+for th in gdb.selected_inferior().threads():
+    if th.name == "sleep":
+        th.switch()
+        gdb.write("backtrace of a sleeping task (%s):\n" % th.name)
+        gdb.execute("bt 8")
+        break
 gdb.write("first 10 tasks:\n")
 off = int(gdb.parse_and_eval("(unsigned long)&((struct task_struct *)0)->tasks"))
 head = int(gdb.parse_and_eval("(unsigned long)&init_task.tasks"))
