@@ -20,6 +20,7 @@
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 #include "tests/unit/synth_pt.h"
+#include "tests/unit/test_seed.h"
 
 #define MiB (1ULL << 20)
 
@@ -1611,17 +1612,6 @@ static void model_check_read(struct rmodel *m, uint64_t va, size_t len,
 		       (unsigned long long)va, len, i, got[i], want[i]);
 	RCHECK(m, got[wn] == 0xa5, "kva_read(%#llx, %zu) wrote past %zu",
 	       (unsigned long long)va, len, wn);
-}
-
-static uint64_t test_seed(void)
-{
-	const char *s = getenv("LKSTUB_TEST_SEED");
-	if (s && *s)
-		return strtoull(s, NULL, 0);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
-	       ((uint64_t)getpid() << 32);
 }
 
 static void test_random(void **state)

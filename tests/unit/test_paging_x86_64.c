@@ -17,6 +17,7 @@
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 #include "tests/unit/synth_pt.h"
+#include "tests/unit/test_seed.h"
 
 #define MiB (1ULL << 20)
 #define RAM_SIZE (16 * MiB)
@@ -860,7 +861,7 @@ struct rmap {
 
 struct rmodel {
 	struct fx f;
-	uint64_t seed, rng;
+	uint64_t base, seed, rng; /* the run's seed, the round's, the PRNG */
 	unsigned bits;
 	struct rmap *maps;
 	unsigned nr_maps;
@@ -886,7 +887,7 @@ static const struct {
 				    "%#llx)\n",                               \
 				    (unsigned long long)(m)->seed,            \
 				    (m)->f.levels,                            \
-				    (unsigned long long)(m)->seed);           \
+				    (unsigned long long)(m)->base);           \
 			fail_msg(__VA_ARGS__);                                \
 		}                                                             \
 	} while (0)
@@ -1215,17 +1216,6 @@ static void model_check_read(struct rmodel *m, uint64_t va, size_t len,
 	       (unsigned long long)va, len, wn);
 }
 
-static uint64_t test_seed(void)
-{
-	const char *s = getenv("LKSTUB_TEST_SEED");
-	if (s && *s)
-		return strtoull(s, NULL, 0);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
-	       ((uint64_t)getpid() << 32);
-}
-
 static void test_random(void **state)
 {
 	(void)state;
@@ -1239,6 +1229,7 @@ static void test_random(void **state)
 	for (unsigned round = 0; round < 6; round++) {
 		struct rmodel m;
 		memset(&m, 0, sizeof(m));
+		m.base = base;
 		m.seed = base + round;
 		m.rng = m.seed;
 		model_build(&m, round % 2 ? 5 : 4, 300);
