@@ -17,15 +17,17 @@
 CC       ?= cc
 O        ?= build
 PKGS     := libelf libbpf libkdumpfile
+VERSION  := 0.1.0
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
-            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+            -DLKSTUB_VERSION='"$(VERSION)"' -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lbpf -lkdumpfile)
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 LIB_SRCS := $(wildcard translate/*.c) $(wildcard symbols/*.c) \
-            $(filter-out stub/main.c,$(wildcard stub/*.c))
+            $(filter-out stub/cli/main.c,$(wildcard stub/*/*.c))
+HDRS     := $(wildcard */*.h stub/*/*.h)
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
@@ -37,7 +39,7 @@ TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
 	check-hostile lkstub-asan
 all: $(O)/lkstub $(TOOL_BINS)
 
-$(O)/%.o: %.c $(wildcard */*.h)
+$(O)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -45,7 +47,7 @@ $(O)/liblkstub.a: $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/lkstub: $(O)/stub/main.o $(O)/liblkstub.a
+$(O)/lkstub: $(O)/stub/cli/main.o $(O)/liblkstub.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(O)/liblkstub.a
@@ -92,12 +94,13 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_CFLAGS := -O1 -g $(SAN_FLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra \
                -Werror -Wshadow -Wvla -Wstrict-prototypes \
                -Wmissing-prototypes -fno-strict-aliasing -I. \
+               -DLKSTUB_VERSION='"$(VERSION)"' \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_TARGETS  := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FO)/%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FO)/%.o)
 
-$(FO)/%.o: %.c $(wildcard */*.h)
+$(FO)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 int btf_types_open(struct btf_types *bt, const char *vmlinux, char *err)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "symbols/kernel.h"
-#include "translate/err.h"
+#include "common/err.h"
 
 #define PAGE 4096ULL
 /* The note copy: 12-byte header + "VMCOREINFO\0" padded to 12. */

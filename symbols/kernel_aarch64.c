@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "symbols/kernel.h"
-#include "translate/err.h"
+#include "common/err.h"
 
 /* Granule of the vmlinux: swapper_pg_dir is exactly one page. */
 static unsigned vmlinux_page_shift(const struct vmlinux *vm)

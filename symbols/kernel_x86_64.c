@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "symbols/kernel.h"
-#include "translate/err.h"
+#include "common/err.h"
 
 #define START_KERNEL_MAP   0xffffffff80000000ULL
 #define KERNEL_IMAGE_SIZE  (1ULL << 30) /* with KASLR */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 /* The layouts a RAM file of this size and architecture can have. */
 static unsigned auto_candidates(const struct guest_mem *m, uint16_t machine,

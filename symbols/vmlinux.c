@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 static void read_build_id(struct vmlinux *vm, Elf_Scn *scn)
 {

@@ -6,7 +6,7 @@
 #include <elf.h>
 #include <stdio.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/paging.h"
 
 #define DESC_VALID (1ULL << 0)

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 void guest_mem_clear_regions(struct guest_mem *m)
 {

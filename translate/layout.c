@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 #define GiB (1ULL << 30)
 

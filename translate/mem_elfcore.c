@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 /* The source's offsets are a virtual concatenation of the PT_LOADs'
  * memory images: segment i covers [voff, voff + memsz), of which the

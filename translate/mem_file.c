@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 
 struct mem_file {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/mem_kdump.h"
 
 struct mem_kdump {

@@ -10,7 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 
 struct mem_process {

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 const char *kva_how_name(enum kva_how how)
 {

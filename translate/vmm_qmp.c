@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 
 #define QMP_REPLY_MAX (4u << 20)
 #define QMP_TIMEOUT_MS 5000

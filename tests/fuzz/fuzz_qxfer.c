@@ -12,7 +12,7 @@
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/fuzz/fuzz_rsp.h"
 
-#include "stub/rsp_session.h"
+#include "stub/rsp/rsp_session.h"
 #include "tests/unit/fake_target.h"
 
 #define MAX_THREADS 64

@@ -2,8 +2,8 @@
 #ifndef LKSTUB_FUZZ_RSP_H
 #define LKSTUB_FUZZ_RSP_H
 
-#include "stub/hex.h"
-#include "stub/rsp_packet.h"
+#include "stub/rsp/hex.h"
+#include "stub/rsp/rsp_packet.h"
 #include "tests/fuzz/fuzz_input.h"
 
 /* out[from..len) must be acks and whole frames: "$payload#cs" with a

@@ -11,8 +11,8 @@
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/fuzz/fuzz_rsp.h"
 
-#include "stub/rsp_session.h"
-#include "stub/server.h"
+#include "stub/rsp/rsp_session.h"
+#include "stub/rsp/server.h"
 #include "tests/unit/fake_target.h"
 
 static const struct target_ops minimal_ops = {

@@ -16,7 +16,7 @@
 
 #include "symbols/kernel.h"
 #include "symbols/tasks.h"
-#include "translate/err.h"
+#include "common/err.h"
 
 #define LINK_TEXT 0xffffffff81000000ULL
 

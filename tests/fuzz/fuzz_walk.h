@@ -23,7 +23,7 @@
 
 #include "tests/fuzz/fuzz_input.h"
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stub/target.h"
-#include "translate/err.h"
+#include "stub/rsp/target.h"
+#include "common/err.h"
 
 #define FAKE_BASE 0x10000u
 #define FAKE_SIZE 0x10000u

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "symbols/btf_types.h"
-#include "translate/err.h"
+#include "common/err.h"
 #include "tests/unit/synth_btf.h"
 #include "tests/unit/synth_elf.h"
 

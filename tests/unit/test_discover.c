@@ -16,7 +16,7 @@
 #include "symbols/kernel.h"
 #include "symbols/locate.h"
 #include "symbols/vmlinux.h"
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "translate/layout.h"
 #include "translate/paging.h"

@@ -18,7 +18,7 @@
 
 #include "symbols/btf_types.h"
 #include "symbols/kernel.h"
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 #include "tests/unit/synth_btf.h"

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "tests/unit/synth_pt.h"
 

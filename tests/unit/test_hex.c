@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "stub/hex.h"
+#include "stub/rsp/hex.h"
 
 static void encode_all_bytes(void **state)
 {

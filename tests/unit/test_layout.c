@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "translate/layout.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for stub/options.c: every option of the usage text, the
+/* Unit tests for stub/cli/options.c: every option of the usage text, the
  * defaults, and errors that name the argument at fault. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <cmocka.h>
 #include <getopt.h>
 
-#include "stub/options.h"
-#include "translate/err.h"
+#include "stub/cli/options.h"
+#include "common/err.h"
 
 #define MAX_ARGS 160
 

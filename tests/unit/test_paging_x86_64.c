@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 #include "tests/unit/synth_pt.h"

@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "stub/hex.h"
-#include "stub/rsp_packet.h"
-#include "stub/rsp_session.h"
+#include "stub/rsp/hex.h"
+#include "stub/rsp/rsp_packet.h"
+#include "stub/rsp/rsp_session.h"
 #include "tests/unit/fake_target.h"
 
 #define MAX_REPLIES 8

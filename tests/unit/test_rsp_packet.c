@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "stub/rsp_packet.h"
+#include "stub/rsp/rsp_packet.h"
 
 /* "$raw#cs" with the checksum computed here, independently of the code
  * under test. raw is sent as is (escapes and runs included). */

@@ -19,7 +19,7 @@
 #include "symbols/symtab.h"
 #include "symbols/tasks.h"
 #include "symbols/vmlinux.h"
-#include "translate/err.h"
+#include "common/err.h"
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 #include "tests/unit/synth_pt.h"

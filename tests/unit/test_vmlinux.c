@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "symbols/vmlinux.h"
-#include "translate/err.h"
+#include "common/err.h"
 #include "tests/unit/synth_elf.h"
 
 static struct vmlinux vm; /* 4 KiB path + sections: off the stack */

@@ -1,0 +1,134 @@
+/* MEMORY, the command line's guest memory: which source it is, how its
+ * regions are found, and what a dump adds (its vmcoreinfo note, CPU
+ * registers). */
+#include "stub/cli/memory_arg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "translate/mem_elfcore.h"
+#include "translate/mem_kdump.h"
+#include "translate/vmm_qmp.h"
+
+static int add_regions(struct guest_mem *m, const struct options *o,
+		       char *err)
+{
+	uint64_t next = 0;
+	for (unsigned i = 0; i < o->nr_regions; i++) {
+		const struct guest_region *r = &o->regions[i];
+		uint64_t off = r->offset == LAYOUT_OFFSET_NEXT ? next
+							       : r->offset;
+		if (guest_mem_add_region(m, r->gpa, r->size, off, err))
+			return -1;
+		next = off + r->size;
+	}
+	return 0;
+}
+
+static struct elfcore_notes g_notes;
+static bool g_is_dump;
+
+/* CPU registers a dump recorded, for the CPU threads. */
+void memory_arg_cpu_regs(struct kernel_target *kt)
+{
+	static struct saved_regs regs[ELFCORE_MAX_CPUS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < g_notes.nr_prstatus; i++)
+		if (kt->ki.arch->prstatus_regs &&
+		    !kt->ki.arch->prstatus_regs(g_notes.prstatus[i].desc,
+						g_notes.prstatus[i].len,
+						&regs[n]))
+			n++;
+	kt->cpu_regs = regs;
+	kt->nr_cpu_regs = n;
+	static struct saved_regs ctl[ELFCORE_MAX_CPUS];
+	n = 0;
+	for (unsigned i = 0; i < g_notes.nr_qemu; i++)
+		if (kt->ki.arch->qemu_cpu_note &&
+		    !kt->ki.arch->qemu_cpu_note(g_notes.qemu[i].desc,
+						g_notes.qemu[i].len, &ctl[n]))
+			n++;
+	kt->cpu_ctl = ctl;
+	kt->nr_cpu_ctl = n;
+	if (g_notes.skipped_loads)
+		fprintf(stderr, "lkstub: %u PT_LOAD segments of the dump "
+			"overlap others or exceed %d regions: skipped\n",
+			g_notes.skipped_loads, GUEST_MAX_REGIONS);
+}
+
+/* MEMORY: pid:PID, an ELF dump, a compressed kdump, or raw RAM. */
+int memory_arg_open(struct guest_mem *m, struct options *o, char *err)
+{
+	if (!strncmp(o->memory, "pid:", 4)) {
+		char *end;
+		long pid = strtol(o->memory + 4, &end, 10);
+		if (*end || pid <= 0 || pid > 0x3fffffff)
+			return set_err(err, "%s: expected pid:PID", o->memory);
+		if (guest_mem_open_process(m, (int)pid, o->write, err))
+			return -1;
+		if (o->qmp) {
+			if (qmp_add_ram_regions(m, o->qmp, err) < 0)
+				return -1;
+			o->layout = LAYOUT_EXPLICIT;
+			return 0;
+		}
+	} else if (elfcore_is_core(o->memory)) {
+		if (o->write)
+			return set_err(err, "%s: an ELF dump is read-only "
+				       "(drop --write)", o->memory);
+		if (o->nr_regions)
+			return set_err(err, "%s: an ELF dump says where its "
+				       "memory is (drop --region)", o->memory);
+		if (guest_mem_open_elfcore(m, o->memory, &g_notes, err))
+			return -1;
+		g_is_dump = true;
+		o->discover.vmcoreinfo_note = g_notes.vmcoreinfo.desc;
+		o->discover.vmcoreinfo_note_len = g_notes.vmcoreinfo.len;
+		o->layout = LAYOUT_EXPLICIT;
+		return 0;
+	} else if (kdump_is_compressed(o->memory)) {
+		static struct kdump_extras x;
+		if (o->write || o->nr_regions)
+			return set_err(err, "%s: a kdump file is read-only and "
+				       "says where its memory is (drop --write "
+				       "and --region)", o->memory);
+		if (guest_mem_open_kdump(m, o->memory, &x, err))
+			return -1;
+		g_is_dump = true;
+		o->discover.vmcoreinfo_note = x.vmcoreinfo;
+		o->discover.vmcoreinfo_note_len =
+			x.vmcoreinfo ? strlen(x.vmcoreinfo) : 0;
+		o->layout = LAYOUT_EXPLICIT;
+		return 0;
+	} else if (guest_mem_open_file(m, o->memory, o->write, err)) {
+		return -1;
+	}
+	return o->layout == LAYOUT_EXPLICIT ? add_regions(m, o, err) : 0;
+}
+
+int memory_arg_locate(struct kernel_target *kt, const struct options *o,
+		      char *err)
+{
+	int pid;
+	if (sscanf(o->memory, "pid:%d", &pid) == 1 &&
+	    o->layout != LAYOUT_EXPLICIT)
+		return kernel_locate_process(kt->mem, pid, kt->vm, o->layout,
+					     &o->discover, &kt->ki, &kt->where,
+					     err);
+	if (kernel_locate(kt->mem, kt->vm, o->layout, &o->discover, &kt->ki,
+			  &kt->where, err))
+		return -1;
+	if (o->qmp)
+		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
+			 "RAM ranges and host addresses from QEMU over QMP "
+			 "(%.80s)", o->qmp);
+	else if (g_is_dump)
+		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
+			 "the dump's own map (%u CPU register notes%s)",
+			 g_notes.nr_prstatus,
+			 g_notes.vmcoreinfo.desc ? ", VMCOREINFO note" : "");
+	return 0;
+}
+

@@ -1,0 +1,179 @@
+#include "stub/target/kernel_target.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+
+
+static const struct gdb_arch *kt_arch(void *t)
+{
+	return ((struct kernel_target *)t)->gdb_arch;
+}
+
+static size_t kt_read_mem(void *t, uint64_t addr, void *buf, size_t len)
+{
+	struct kernel_target *kt = t;
+	return kva_read(&kt->ki.as, addr, buf, len);
+}
+
+static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len,
+			char *err)
+{
+	struct kernel_target *kt = t;
+	return kva_write(&kt->ki.as, addr, buf, len, err);
+}
+
+void kernel_target_refresh_cpus(struct kernel_target *kt)
+{
+	uint32_t nr_ids = 0;
+	uint64_t mask_va;
+	kt->nr_cpus = 0;
+	if (!kernel_read_sym(&kt->ki, kt->vm, "nr_cpu_ids", &nr_ids, 4) ||
+	    !vmlinux_sym(kt->vm, "__cpu_online_mask", &mask_va) ||
+	    nr_ids == 0 || nr_ids > KT_MAX_CPUS) {
+		snprintf(kt->cpu_note, sizeof(kt->cpu_note),
+			 "online CPUs unreadable (nr_cpu_ids %u): one thread",
+			 nr_ids);
+		kt->cpus[kt->nr_cpus++] = 0;
+		return;
+	}
+	uint64_t bits[KT_MAX_CPUS / 64];
+	size_t bytes = ((nr_ids + 63) / 64) * 8;
+	if (kva_read(&kt->ki.as, mask_va + kt->ki.kaslr_offset, bits, bytes) !=
+	    bytes) {
+		snprintf(kt->cpu_note, sizeof(kt->cpu_note),
+			 "__cpu_online_mask unreadable: one thread");
+		kt->cpus[kt->nr_cpus++] = 0;
+		return;
+	}
+	for (uint32_t c = 0; c < nr_ids; c++)
+		if (bits[c / 64] >> (c % 64) & 1)
+			kt->cpus[kt->nr_cpus++] = (uint16_t)c;
+	if (!kt->nr_cpus) {
+		snprintf(kt->cpu_note, sizeof(kt->cpu_note),
+			 "no CPU online yet: one thread");
+		kt->cpus[kt->nr_cpus++] = 0;
+		return;
+	}
+	snprintf(kt->cpu_note, sizeof(kt->cpu_note), "%u online of %u",
+		 kt->nr_cpus, nr_ids);
+}
+
+int kernel_target_rescan(struct kernel_target *kt, char *err)
+{
+	uint64_t old = kt->ki.kaslr_offset;
+	struct kernel_info saved = kt->ki;
+	if (!kt->relocate || kt->relocate(kt, err)) {
+		kt->ki = saved; /* keep serving what we had */
+		return -1;
+	}
+	kt->listed = false;
+	kernel_target_refresh_cpus(kt);
+	if (kt->ki.kaslr_offset != old)
+		fprintf(stderr, "lkstub: the kernel moved: KASLR offset %#llx "
+			"(was %#llx); reload the symbols in gdb\n",
+			(unsigned long long)kt->ki.kaslr_offset,
+			(unsigned long long)old);
+	return 0;
+}
+
+/* A new client may come after the guest rebooted: check cheaply, find
+ * the kernel again only when it is no longer where it was. */
+static void kt_on_attach(void *t)
+{
+	struct kernel_target *kt = t;
+	char err[ERR_LEN];
+	const char *fail = guest_mem_failure(kt->mem);
+	if (fail) { /* the VM is gone: nothing to look for */
+		fprintf(stderr, "lkstub: %s: every read fails\n", fail);
+		return;
+	}
+	if (!kernel_still_there(&kt->ki, kt->vm)) {
+		fprintf(stderr, "lkstub: the kernel is no longer where it was "
+			"(reboot?): looking again\n");
+		if (kernel_target_rescan(kt, err))
+			fprintf(stderr, "lkstub: %s\n", err);
+	}
+	kernel_target_refresh_cpus(kt);
+}
+
+const struct target_ops kernel_target_ops = {
+	.arch = kt_arch,
+	.read_mem = kt_read_mem,
+	.write_mem = kt_write_mem,
+	.thread_ids = kt_thread_ids,
+	.thread_alive = kt_thread_alive,
+	.thread_name = kt_thread_name,
+	.thread_extra = kt_thread_extra,
+	.read_regs = kt_read_regs,
+	.monitor = kernel_target_monitor,
+	.on_attach = kt_on_attach,
+};
+
+void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
+{
+	const struct kernel_info *ki = &kt->ki;
+	const struct kernel_as *as = &ki->as;
+	strbuf_printf(out, "lkstub %s: Linux %s (%s)\n", LKSTUB_VERSION, ki->release,
+		      ki->arch->name);
+	strbuf_printf(out, "  vmlinux       %s\n", kt->vm->path);
+	strbuf_printf(out, "  build-id      %s\n",
+		      kt->vm->build_id_len ? kt->vm->build_id_hex : "(none)");
+	strbuf_printf(out, "  found by      %s\n", ki->method);
+	strbuf_printf(out, "  kaslr offset  %#llx\n",
+		      (unsigned long long)ki->kaslr_offset);
+	strbuf_printf(out, "  %-13s %#llx\n",
+		      ki->arch->phys_base_name,
+		      (unsigned long long)ki->phys_base);
+	strbuf_printf(out, "  page_offset   %#llx\n",
+		      (unsigned long long)as->page_offset);
+	strbuf_printf(out, "  paging        %s %u-level, root PA %#llx\n",
+		      as->arch->name, as->levels,
+		      (unsigned long long)as->root_pa);
+	if (ki->paging_note[0])
+		strbuf_printf(out, "                %s\n", ki->paging_note);
+	strbuf_printf(out, "  image         %#llx-%#llx at PA %#llx\n",
+		      (unsigned long long)as->image_start,
+		      (unsigned long long)as->image_end,
+		      (unsigned long long)(as->image_start -
+					   as->image_pa_delta));
+	strbuf_printf(out, "  layout        %s\n", kt->where.layout_why);
+	for (unsigned i = 0; i < kt->mem->nr_regions; i++) {
+		const struct guest_region *r = &kt->mem->regions[i];
+		strbuf_printf(out, "    GPA %#llx-%#llx: %s @ %#llx\n",
+			      (unsigned long long)r->gpa,
+			      (unsigned long long)(r->gpa + r->size),
+			      kt->mem->ops->name,
+			      (unsigned long long)r->offset);
+	}
+	strbuf_printf(out, "  memory        %s\n",
+		      kt->mem->writable ? "read-write (--write)" : "read-only");
+	strbuf_printf(out, "  cpus          %s%s\n", kt->cpu_note,
+		      kt->nr_cpu_regs ? "; registers from the dump" : "");
+	for (unsigned i = 0; i < kt->nr_cpu_ctl && i < kt->nr_cpus; i++) {
+		strbuf_printf(out, "    CPU#%u", kt->cpus[i]);
+		for (unsigned j = 0; j < kt->cpu_ctl[i].n; j++)
+			strbuf_printf(out, " %s %#llx", kt->cpu_ctl[i].r[j].name,
+				      (unsigned long long)
+					      kt->cpu_ctl[i].r[j].value);
+		strbuf_putc(out, '\n');
+	}
+	strbuf_printf(out, "  threads       %s\n",
+		      kt->tasks_note[0] ? kt->tasks_note
+					: "CPUs, then every task (BTF layouts)");
+	if (kt->listen[0])
+		strbuf_printf(out, "  listening     %s\n", kt->listen);
+	const char *fail = guest_mem_failure(kt->mem);
+	if (fail)
+		strbuf_printf(out, "  FAILED        %s\n", fail);
+}
+
+void kernel_target_gdb_command(const struct kernel_target *kt,
+			       struct strbuf *out)
+{
+	/* -o moves every section; zero-based per-cpu symbols must stay. */
+	strbuf_printf(out, "add-symbol-file %s -o %#llx%s", kt->vm->path,
+		      (unsigned long long)kt->ki.kaslr_offset,
+		      kt->vm->percpu_zero_based ? " -s .data..percpu 0" : "");
+}
