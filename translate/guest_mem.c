@@ -2,6 +2,7 @@
  * themselves come from the source behind m->ops (see mem_file.c). */
 #include "translate/guest_mem.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -9,6 +10,54 @@
 void guest_mem_clear_regions(struct guest_mem *m)
 {
 	m->nr_regions = 0;
+}
+
+static int reserve_regions(struct guest_mem *m, unsigned cap, char *err)
+{
+	if (cap > GUEST_MAX_REGIONS)
+		cap = GUEST_MAX_REGIONS;
+	if (cap <= m->cap_regions)
+		return 0;
+	struct guest_region *r = realloc(m->regions, cap * sizeof(*r));
+	if (!r)
+		return set_err(err, "out of memory for %u memory regions", cap);
+	m->regions = r;
+	m->cap_regions = cap;
+	return 0;
+}
+
+int guest_mem_view(struct guest_mem *view, const struct guest_mem *m,
+		   char *err)
+{
+	*view = *m;
+	view->regions = NULL;
+	view->cap_regions = 0;
+	if (reserve_regions(view, m->nr_regions ? m->nr_regions : 1, err))
+		return -1;
+	memcpy(view->regions, m->regions,
+	       m->nr_regions * sizeof(m->regions[0]));
+	return 0;
+}
+
+void guest_mem_swap_view(struct guest_mem *m, struct guest_mem *view)
+{
+	struct guest_mem t = *m;
+	m->regions = view->regions;
+	m->nr_regions = view->nr_regions;
+	m->cap_regions = view->cap_regions;
+	m->ram_base = view->ram_base;
+	m->ram_size = view->ram_size;
+	view->regions = t.regions;
+	view->nr_regions = t.nr_regions;
+	view->cap_regions = t.cap_regions;
+	view->ram_base = t.ram_base;
+	view->ram_size = t.ram_size;
+}
+
+void guest_mem_close_view(struct guest_mem *view)
+{
+	free(view->regions);
+	memset(view, 0, sizeof(*view));
 }
 
 int guest_mem_add_region(struct guest_mem *m, uint64_t gpa, uint64_t size,
@@ -30,11 +79,21 @@ int guest_mem_add_region(struct guest_mem *m, uint64_t gpa, uint64_t size,
 			       (unsigned long long)offset, m->ops->name,
 			       (unsigned long long)m->src_size);
 	if (m->nr_regions == GUEST_MAX_REGIONS)
-		return set_err(err, "more than %d memory regions",
+		return set_err(err, "more than %u memory regions",
 			       GUEST_MAX_REGIONS);
-	unsigned i = 0;
-	while (i < m->nr_regions && m->regions[i].gpa < gpa)
-		i++;
+	if (m->nr_regions == m->cap_regions &&
+	    reserve_regions(m, m->cap_regions ? 2 * m->cap_regions : 8, err))
+		return -1;
+	/* The first region at or above gpa (dumps add them in order, so
+	 * this is usually the end). */
+	unsigned i = 0, hi = m->nr_regions;
+	while (i < hi) {
+		unsigned mid = i + (hi - i) / 2;
+		if (m->regions[mid].gpa < gpa)
+			i = mid + 1;
+		else
+			hi = mid;
+	}
 	if (i > 0) {
 		const struct guest_region *p = &m->regions[i - 1];
 		if (p->gpa + p->size > gpa)
@@ -173,5 +232,6 @@ void guest_mem_close(struct guest_mem *m)
 {
 	if (m->ops && m->ops->close)
 		m->ops->close(m->src);
+	free(m->regions);
 	memset(m, 0, sizeof(*m));
 }

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_MAX_REGIONS 256
+/* A bound, not a size: regions are allocated as they are added. Real
+ * dumps (makedumpfile -E, kdump) have thousands of PT_LOADs. */
+#define GUEST_MAX_REGIONS (1u << 20)
 
 struct guest_region {
 	uint64_t gpa;    /* first guest-physical address */
@@ -49,8 +51,8 @@ struct guest_mem {
 	 * one mapping. */
 	uint64_t ram_base, ram_size;
 	bool writable;
-	struct guest_region regions[GUEST_MAX_REGIONS]; /* sorted by gpa */
-	unsigned nr_regions;
+	struct guest_region *regions; /* sorted by gpa, disjoint */
+	unsigned nr_regions, cap_regions;
 };
 
 /* Open a raw RAM file (QEMU memory-backend-file) as the source, mapped
@@ -70,6 +72,15 @@ void guest_mem_close(struct guest_mem *m);
 int guest_mem_add_region(struct guest_mem *m, uint64_t gpa, uint64_t size,
 			 uint64_t offset, char *err);
 void guest_mem_clear_regions(struct guest_mem *m);
+
+/* Trying a layout aside: a view is a copy of m's regions and RAM window
+ * over the same source, so a failed search for the kernel leaves m as it
+ * was. guest_mem_swap_view exchanges the two sets of regions; closing a
+ * view frees its regions, never the source. */
+int guest_mem_view(struct guest_mem *view, const struct guest_mem *m,
+		   char *err);
+void guest_mem_swap_view(struct guest_mem *m, struct guest_mem *view);
+void guest_mem_close_view(struct guest_mem *view);
 
 /* The region holding gpa, or NULL. */
 const struct guest_region *guest_mem_find(const struct guest_mem *m,

@@ -94,9 +94,9 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 			layout_given = o->layout != LAYOUT_AUTO;
 			break;
 		case 'r':
-			if (o->nr_regions == GUEST_MAX_REGIONS)
+			if (o->nr_regions == OPTIONS_MAX_REGIONS)
 				return set_err(err, "--region: at most %d",
-					       GUEST_MAX_REGIONS);
+					       OPTIONS_MAX_REGIONS);
 			if (layout_parse_region(optarg,
 						&o->regions[o->nr_regions], err))
 				return -1;

@@ -8,6 +8,7 @@
 #include "translate/layout.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:1234"
+#define OPTIONS_MAX_REGIONS 256 /* --region on one command line */
 
 struct options {
 	const char *memory;
@@ -15,7 +16,7 @@ struct options {
 	const char *listen;
 	const char *qmp;      /* QEMU's QMP socket, for MEMORY = pid:PID */
 	enum layout_kind layout;
-	struct guest_region regions[GUEST_MAX_REGIONS];
+	struct guest_region regions[OPTIONS_MAX_REGIONS];
 	unsigned nr_regions;
 	bool write;
 	struct discover_opts discover;

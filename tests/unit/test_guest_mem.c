@@ -128,19 +128,18 @@ static void test_regions_bad_args(void **state)
 	synth_close(&s);
 }
 
-static void test_regions_max(void **state)
+/* Thousands of regions (real dumps have them) in any order, found by
+ * binary search. */
+static void test_regions_many(void **state)
 {
 	(void)state;
 	struct synth s;
-	char err[ERR_LEN];
+	enum { N = 4096 };
 	synth_open(&s, 0x1000, false);
-	for (unsigned i = 0; i < GUEST_MAX_REGIONS; i++)
-		synth_region(&s, 0x2000ULL * (GUEST_MAX_REGIONS - i), 0x1000,
-			     0);
-	assert_int_equal(s.mem.nr_regions, GUEST_MAX_REGIONS);
-	assert_int_equal(guest_mem_add_region(&s.mem, 0, 0x1000, 0, err), -1);
-	assert_int_equal(s.mem.nr_regions, GUEST_MAX_REGIONS);
-	for (unsigned i = 0; i < GUEST_MAX_REGIONS; i++) {
+	for (unsigned i = 0; i < N; i++) /* descending: every insert moves */
+		synth_region(&s, 0x2000ULL * (N - i), 0x1000, 0);
+	assert_int_equal(s.mem.nr_regions, N);
+	for (unsigned i = 0; i < N; i++) {
 		assert_int_equal(s.mem.regions[i].gpa, 0x2000ULL * (i + 1));
 		uint64_t g = 0x2000ULL * (i + 1);
 		assert_ptr_equal(guest_mem_find(&s.mem, g), &s.mem.regions[i]);
@@ -149,6 +148,66 @@ static void test_regions_max(void **state)
 		assert_null(guest_mem_find(&s.mem, g + 0x1000));
 		assert_null(guest_mem_find(&s.mem, g - 1));
 	}
+	synth_close(&s);
+}
+
+/* The bound holds and says so. */
+static void test_regions_max(void **state)
+{
+	(void)state;
+	struct synth s;
+	char err[ERR_LEN];
+	synth_open(&s, 0x1000, false);
+	for (unsigned i = 0; i < GUEST_MAX_REGIONS; i++)
+		synth_region(&s, 0x1000ULL * i, 0x1000, 0);
+	assert_int_equal(s.mem.nr_regions, GUEST_MAX_REGIONS);
+	assert_int_equal(guest_mem_add_region(&s.mem, 0x1000ULL *
+					      GUEST_MAX_REGIONS, 0x1000, 0, err),
+			 -1);
+	assert_non_null(strstr(err, "memory regions"));
+	assert_int_equal(s.mem.nr_regions, GUEST_MAX_REGIONS);
+	synth_close(&s);
+}
+
+/* A view tried aside and dropped leaves the memory as it was; swapped in,
+ * the memory has the view's regions and RAM window. */
+static void test_view_swap(void **state)
+{
+	(void)state;
+	struct synth s;
+	char err[ERR_LEN];
+	synth_open(&s, 0x10000, false);
+	synth_region(&s, 0x0, 0x10000, 0);
+	s.mem.ram_base = 0;
+	s.mem.ram_size = 0x10000;
+
+	struct guest_mem v;
+	assert_int_equal(guest_mem_view(&v, &s.mem, err), 0);
+	guest_mem_clear_regions(&v);
+	assert_int_equal(guest_mem_add_region(&v, 0x100000, 0x8000, 0x8000,
+					      err), 0);
+	v.ram_base = 0x8000;
+	v.ram_size = 0x8000;
+	assert_int_equal(s.mem.nr_regions, 1); /* untouched */
+	assert_int_equal(s.mem.regions[0].gpa, 0);
+	guest_mem_close_view(&v);
+	assert_int_equal(s.mem.nr_regions, 1);
+	assert_non_null(guest_mem_find(&s.mem, 0x1000));
+
+	assert_int_equal(guest_mem_view(&v, &s.mem, err), 0);
+	guest_mem_clear_regions(&v);
+	assert_int_equal(guest_mem_add_region(&v, 0x100000, 0x8000, 0x8000,
+					      err), 0);
+	v.ram_base = 0x8000;
+	v.ram_size = 0x8000;
+	guest_mem_swap_view(&s.mem, &v);
+	guest_mem_close_view(&v);
+	assert_null(guest_mem_find(&s.mem, 0x1000));
+	assert_non_null(guest_mem_find(&s.mem, 0x100000));
+	assert_int_equal(s.mem.ram_base, 0x8000);
+	assert_int_equal(s.mem.ram_size, 0x8000);
+	uint8_t b;
+	assert_int_equal(guest_mem_read(&s.mem, 0x100000, &b, 1), 1);
 	synth_close(&s);
 }
 
@@ -617,7 +676,9 @@ int main(void)
 		cmocka_unit_test(test_regions_sorted),
 		cmocka_unit_test(test_regions_overlap_refused),
 		cmocka_unit_test(test_regions_bad_args),
+		cmocka_unit_test(test_regions_many),
 		cmocka_unit_test(test_regions_max),
+		cmocka_unit_test(test_view_swap),
 		cmocka_unit_test(test_find_edges),
 		cmocka_unit_test(test_read_adjacent_regions),
 		cmocka_unit_test(test_read_hole),

@@ -221,11 +221,11 @@ static void test_regions(void **state)
 	/* A bad region: the parser's message, naming it. */
 	PARSE_BAD("--region 0x:1M", "-k", "v", "-r", "0x:1M", "m");
 	PARSE_BAD("bad SIZE", "-k", "v", "-r", "0:zz", "m");
-	/* At most GUEST_MAX_REGIONS. */
-	static char *argv[2 * GUEST_MAX_REGIONS + 8];
-	static char bufs[GUEST_MAX_REGIONS + 1][32];
+	/* At most OPTIONS_MAX_REGIONS. */
+	static char *argv[2 * OPTIONS_MAX_REGIONS + 8];
+	static char bufs[OPTIONS_MAX_REGIONS + 1][32];
 	for (int extra = 0; extra < 2; extra++) {
-		int argc = 0, nr = GUEST_MAX_REGIONS + extra;
+		int argc = 0, nr = OPTIONS_MAX_REGIONS + extra;
 		argv[argc++] = "lkstub";
 		argv[argc++] = "-k";
 		argv[argc++] = "v";
@@ -240,14 +240,14 @@ static void test_regions(void **state)
 		int rc = options_parse(&o, argc, argv, err);
 		if (!extra) {
 			assert_int_equal(rc, 0);
-			assert_int_equal(o.nr_regions, GUEST_MAX_REGIONS);
-			assert_true(o.regions[GUEST_MAX_REGIONS - 1].gpa ==
-				    (GUEST_MAX_REGIONS - 1) * 0x1000);
+			assert_int_equal(o.nr_regions, OPTIONS_MAX_REGIONS);
+			assert_true(o.regions[OPTIONS_MAX_REGIONS - 1].gpa ==
+				    (OPTIONS_MAX_REGIONS - 1) * 0x1000);
 		} else {
 			assert_int_equal(rc, -1);
 			char want[32];
 			snprintf(want, sizeof(want), "--region: at most %d",
-				 GUEST_MAX_REGIONS);
+				 OPTIONS_MAX_REGIONS);
 			assert_non_null(strstr(err, want));
 		}
 	}
