@@ -1220,7 +1220,8 @@ static void test_random(void **state)
 {
 	(void)state;
 	uint64_t base = test_seed();
-	print_message("random page tables: seed %#llx\n",
+	print_message("random page tables: seed %#llx "
+		      "(LKSTUB_TEST_SEED=N or random to change)\n",
 		      (unsigned long long)base);
 	enum { MAX_READ = 40000 };
 	uint8_t *got = malloc(MAX_READ + 1), *want = malloc(MAX_READ + 1);
