@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/procfs.h>
+#include <sys/user.h>
 
 #include <cmocka.h>
 
 #include "symbols/btf_types.h"
 #include "symbols/kernel.h"
 #include "common/err.h"
+#include "stub/target/gdb_arch.h"
 #include "translate/guest_mem.h"
 #include "translate/paging.h"
 #include "tests/unit/synth_btf.h"
@@ -398,86 +401,176 @@ static void arm_btf_lacks(void **state)
 
 /* --- NT_PRSTATUS ------------------------------------------------------- */
 
-#define PR_REG 112 /* offsetof(struct elf_prstatus, pr_reg) */
+/* The layouts the notes have, from the headers that define them, not from
+ * lkstub's tables: x86_64's struct elf_prstatus and user_regs_struct are
+ * the host's (<sys/procfs.h>, <sys/user.h>). arm64's are declared here as
+ * the kernel documents them (include/uapi/linux/elfcore.h, the generic
+ * struct elf_prstatus; arch/arm64/include/uapi/asm/ptrace.h, struct
+ * user_pt_regs): LP64 with natural alignment, as on this host. */
+struct arm64_user_pt_regs {
+	uint64_t regs[31];
+	uint64_t sp;
+	uint64_t pc;
+	uint64_t pstate;
+};
 
-static void fill_prstatus(uint8_t *desc, size_t len, unsigned nregs)
+struct arm64_elf_prstatus {
+	struct {
+		int32_t si_signo, si_code, si_errno;
+	} pr_info;
+	int16_t pr_cursig;
+	uint64_t pr_sigpend, pr_sighold;
+	int32_t pr_pid, pr_ppid, pr_pgrp, pr_sid;
+	struct {
+		int64_t tv_sec, tv_usec;
+	} pr_utime, pr_stime, pr_cutime, pr_cstime;
+	struct arm64_user_pt_regs pr_reg;
+	int32_t pr_fpvalid;
+};
+
+/* A register and where the header puts it in the note. */
+struct pr_field {
+	const char *name; /* gdb's name (NULL: not a gdb register) */
+	size_t off;       /* in the note's descriptor */
+};
+
+#define X86_PR(member, gdbname)                                            \
+	{ gdbname, offsetof(struct elf_prstatus, pr_reg) +                 \
+			   offsetof(struct user_regs_struct, member) }
+
+static const struct pr_field x86_fields[] = {
+	X86_PR(r15, "r15"),	      X86_PR(r14, "r14"),
+	X86_PR(r13, "r13"),	      X86_PR(r12, "r12"),
+	X86_PR(rbp, "rbp"),	      X86_PR(rbx, "rbx"),
+	X86_PR(r11, "r11"),	      X86_PR(r10, "r10"),
+	X86_PR(r9, "r9"),	      X86_PR(r8, "r8"),
+	X86_PR(rax, "rax"),	      X86_PR(rcx, "rcx"),
+	X86_PR(rdx, "rdx"),	      X86_PR(rsi, "rsi"),
+	X86_PR(rdi, "rdi"),	      X86_PR(orig_rax, NULL),
+	X86_PR(rip, "rip"),	      X86_PR(cs, "cs"),
+	X86_PR(eflags, "eflags"),     X86_PR(rsp, "rsp"),
+	X86_PR(ss, "ss"),	      X86_PR(fs_base, "fs_base"),
+	X86_PR(gs_base, "gs_base"),   X86_PR(ds, "ds"),
+	X86_PR(es, "es"),	      X86_PR(fs, "fs"),
+	X86_PR(gs, "gs"),
+};
+#undef X86_PR
+
+#define ARM_PR(member)                                                     \
+	(offsetof(struct arm64_elf_prstatus, pr_reg) +                     \
+	 offsetof(struct arm64_user_pt_regs, member))
+
+/* Every byte different from its neighbours: a value read from the wrong
+ * place (or with the wrong width) does not match. */
+static void fill_pattern(uint8_t *desc, size_t len)
 {
-	memset(desc, 0xee, len);
-	for (unsigned i = 0; i < nregs; i++) {
-		uint64_t v = 0x1000000000000000ULL + i;
-		memcpy(desc + PR_REG + 8 * i, &v, 8);
+	for (size_t i = 0; i < len; i++)
+		desc[i] = (uint8_t)(i * 7 + 3);
+}
+
+static uint64_t at(const uint8_t *desc, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, desc + off, 8);
+	return v;
+}
+
+/* out holds exactly the fields with a gdb name, each read at its offset,
+ * and each is a register of the architecture's target description (so
+ * the target can place it). */
+static void check_prstatus(const struct saved_regs *out, const uint8_t *desc,
+			   const struct pr_field *f, size_t nf,
+			   const struct gdb_arch *ga)
+{
+	size_t named = 0;
+	for (size_t i = 0; i < nf; i++) {
+		if (!f[i].name)
+			continue;
+		named++;
+		unsigned k = 0;
+		while (k < out->n && strcmp(out->r[k].name, f[i].name))
+			k++;
+		if (k == out->n)
+			fail_msg("register %s missing", f[i].name);
+		if (out->r[k].value != at(desc, f[i].off))
+			fail_msg("%s read %#llx, the note holds %#llx at %zu",
+				 f[i].name, (unsigned long long)out->r[k].value,
+				 (unsigned long long)at(desc, f[i].off),
+				 f[i].off);
+	}
+	assert_int_equal(out->n, named);
+	for (unsigned k = 0; k < out->n; k++) {
+		unsigned r = 0;
+		while (r < ga->nr_regs && strcmp(ga->regs[r].name, out->r[k].name))
+			r++;
+		if (r == ga->nr_regs)
+			fail_msg("%s is no register of the %s target description",
+				 out->r[k].name, ga->name);
 	}
 }
 
 static void prstatus_x86(void **state)
 {
 	(void)state;
-	/* struct user_regs_struct */
-	static const char *const order[] = {
-		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10",
-		"r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax",
-		"rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base",
-		"ds", "es", "fs", "gs",
-	};
-	uint8_t desc[336]; /* sizeof(struct elf_prstatus) */
-	fill_prstatus(desc, sizeof(desc), 27);
+	uint8_t desc[sizeof(struct elf_prstatus)];
+	fill_pattern(desc, sizeof(desc));
 	struct saved_regs out;
 	assert_int_equal(kernel_x86_64.prstatus_regs(desc, sizeof(desc), &out),
 			 0);
-	/* orig_rax is no gdb register. */
-	assert_int_equal(out.n, 26);
-	unsigned k = 0;
-	for (unsigned i = 0; i < 27; i++) {
-		if (!strcmp(order[i], "orig_rax"))
-			continue;
-		assert_string_equal(out.r[k].name, order[i]);
-		assert_int_equal(out.r[k].value, 0x1000000000000000ULL + i);
-		k++;
-	}
+	size_t nf = sizeof(x86_fields) / sizeof(x86_fields[0]);
+	assert_int_equal(nf * 8, sizeof(struct user_regs_struct));
+	check_prstatus(&out, desc, x86_fields, nf, &gdb_arch_x86_64);
 	/* Just long enough: pr_reg and nothing after it. */
-	assert_int_equal(kernel_x86_64.prstatus_regs(desc, PR_REG + 27 * 8,
-						     &out), 0);
-	assert_int_equal(out.n, 26);
+	size_t end = offsetof(struct elf_prstatus, pr_reg) +
+		     sizeof(struct user_regs_struct);
+	assert_int_equal(kernel_x86_64.prstatus_regs(desc, end, &out), 0);
+	check_prstatus(&out, desc, x86_fields, nf, &gdb_arch_x86_64);
 }
 
 static void prstatus_arm(void **state)
 {
 	(void)state;
-	uint8_t desc[392]; /* sizeof(struct elf_prstatus) on arm64 */
-	fill_prstatus(desc, sizeof(desc), 34);
+	struct pr_field f[34];
+	static char names[31][4];
+	for (unsigned i = 0; i < 31; i++) {
+		snprintf(names[i], sizeof(names[i]), "x%u", i);
+		f[i] = (struct pr_field){ names[i], ARM_PR(regs) + 8 * i };
+	}
+	f[31] = (struct pr_field){ "sp", ARM_PR(sp) };
+	f[32] = (struct pr_field){ "pc", ARM_PR(pc) };
+	f[33] = (struct pr_field){ "cpsr", ARM_PR(pstate) }; /* gdb's name */
+	uint8_t desc[sizeof(struct arm64_elf_prstatus)];
+	fill_pattern(desc, sizeof(desc));
 	struct saved_regs out;
 	assert_int_equal(kernel_aarch64.prstatus_regs(desc, sizeof(desc),
 						      &out), 0);
-	assert_int_equal(out.n, 34);
-	char name[8];
-	for (unsigned i = 0; i < 31; i++) {
-		snprintf(name, sizeof(name), "x%u", i);
-		assert_string_equal(out.r[i].name, name);
-		assert_int_equal(out.r[i].value, 0x1000000000000000ULL + i);
-	}
-	assert_string_equal(out.r[31].name, "sp");
-	assert_string_equal(out.r[32].name, "pc");
-	assert_string_equal(out.r[33].name, "cpsr"); /* pstate */
-	assert_int_equal(out.r[33].value, 0x1000000000000000ULL + 33);
-	assert_int_equal(kernel_aarch64.prstatus_regs(desc, PR_REG + 34 * 8,
-						      &out), 0);
+	check_prstatus(&out, desc, f, 34, &gdb_arch_aarch64);
+	size_t end = offsetof(struct arm64_elf_prstatus, pr_reg) +
+		     sizeof(struct arm64_user_pt_regs);
+	assert_int_equal(kernel_aarch64.prstatus_regs(desc, end, &out), 0);
+	check_prstatus(&out, desc, f, 34, &gdb_arch_aarch64);
 }
 
 static void prstatus_too_short(void **state)
 {
 	(void)state;
-	uint8_t desc[392];
-	fill_prstatus(desc, sizeof(desc), 34);
+	uint8_t desc[sizeof(struct arm64_elf_prstatus)];
+	fill_pattern(desc, sizeof(desc));
 	struct saved_regs out;
 	out.n = 7;
-	const size_t x86_len = PR_REG + 27 * 8, arm_len = PR_REG + 34 * 8;
-	const size_t lens[] = { 0, 8, PR_REG, x86_len - 1 };
+	const size_t x86_len = offsetof(struct elf_prstatus, pr_reg) +
+			       sizeof(struct user_regs_struct);
+	const size_t arm_len = offsetof(struct arm64_elf_prstatus, pr_reg) +
+			       sizeof(struct arm64_user_pt_regs);
+	const size_t lens[] = { 0, 8, offsetof(struct elf_prstatus, pr_reg),
+				x86_len - 1 };
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(
 			kernel_x86_64.prstatus_regs(desc, lens[i], &out), -1);
 	assert_int_equal(kernel_aarch64.prstatus_regs(desc, arm_len - 1, &out),
 			 -1);
 	/* Long enough for x86_64's registers, not for arm64's. */
+	assert_true(x86_len < arm_len);
 	assert_int_equal(kernel_aarch64.prstatus_regs(desc, x86_len, &out), -1);
 	assert_int_equal(kernel_aarch64.prstatus_regs(desc, 0, &out), -1);
 	assert_int_equal(out.n, 7); /* untouched */
