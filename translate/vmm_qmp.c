@@ -16,8 +16,7 @@
 #define QMP_TIMEOUT_MS 5000
 
 struct qmp {
-	const char *path;
-	int fd;
+	const struct qmp_io *io;
 	char *buf;
 	size_t len;
 };
@@ -43,14 +42,14 @@ static int qmp_reply(struct qmp *q, char *err)
 		}
 		if (q->len >= QMP_REPLY_MAX - 1)
 			return set_err(err, "QMP: reply too long");
-		struct pollfd p = { q->fd, POLLIN, 0 };
-		if (poll(&p, 1, QMP_TIMEOUT_MS) <= 0)
+		ssize_t n = q->io->recv(q->io->ctx, q->buf + q->len,
+					QMP_REPLY_MAX - 1 - q->len,
+					QMP_TIMEOUT_MS);
+		if (n == QMP_IO_TIMEOUT)
 			return set_err(err, "QMP %s: no reply within %d s (QEMU "
 				       "serves one QMP client at a time: is "
-				       "another one connected?)", q->path,
+				       "another one connected?)", q->io->name,
 				       QMP_TIMEOUT_MS / 1000);
-		ssize_t n = read(q->fd, q->buf + q->len,
-				 QMP_REPLY_MAX - 1 - q->len);
 		if (n <= 0)
 			return set_err(err, "QMP: connection closed");
 		q->len += (size_t)n;
@@ -59,8 +58,7 @@ static int qmp_reply(struct qmp *q, char *err)
 
 static int qmp_cmd(struct qmp *q, const char *json, char *err)
 {
-	size_t n = strlen(json);
-	if (write(q->fd, json, n) != (ssize_t)n)
+	if (q->io->send(q->io->ctx, json, strlen(json)))
 		return set_err(err, "QMP: write: %s", strerror(errno));
 	return qmp_reply(q, err);
 }
@@ -126,23 +124,32 @@ bool qmp_parse_mtree_ram(const char *line, uint64_t *start, uint64_t *end)
 	return true;
 }
 
-int qmp_add_ram_regions(struct guest_mem *m, const char *socket_path,
-			char *err)
+/* The socket behind struct qmp_io. */
+struct qmp_socket {
+	int fd;
+};
+
+static int socket_send(void *ctx, const char *buf, size_t len)
 {
-	struct qmp q = { socket_path, -1, NULL, 0 };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct qmp_socket *so = ctx;
+	return write(so->fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+static ssize_t socket_recv(void *ctx, char *buf, size_t len, int timeout_ms)
+{
+	struct qmp_socket *so = ctx;
+	struct pollfd p = { so->fd, POLLIN, 0 };
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return QMP_IO_TIMEOUT;
+	return read(so->fd, buf, len);
+}
+
+int qmp_ram_regions(struct guest_mem *m, const struct qmp_io *io, char *err)
+{
+	struct qmp q = { io, malloc(QMP_REPLY_MAX), 0 };
 	int added = -1;
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return set_err(err, "--qmp %s: path too long", socket_path);
-	strcpy(sa.sun_path, socket_path);
-	q.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	q.buf = malloc(QMP_REPLY_MAX);
-	if (q.fd < 0 || !q.buf) {
+	if (!q.buf) {
 		set_err(err, "QMP: %s", strerror(errno));
-		goto out;
-	}
-	if (connect(q.fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		set_err(err, "--qmp %s: %s", socket_path, strerror(errno));
 		goto out;
 	}
 	/* The greeting is neither a return nor an error: qmp_reply skips
@@ -206,8 +213,30 @@ int qmp_add_ram_regions(struct guest_mem *m, const char *socket_path,
 	if (added == 0)
 		added = set_err(err, "QMP: no RAM in QEMU's memory map");
 out:
-	if (q.fd >= 0)
-		close(q.fd);
 	free(q.buf);
+	return added;
+}
+
+int qmp_add_ram_regions(struct guest_mem *m, const char *socket_path,
+			char *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return set_err(err, "--qmp %s: path too long", socket_path);
+	strcpy(sa.sun_path, socket_path);
+	struct qmp_socket so = { socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+					0) };
+	if (so.fd < 0)
+		return set_err(err, "QMP: %s", strerror(errno));
+	int added;
+	if (connect(so.fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		added = set_err(err, "--qmp %s: %s", socket_path,
+				strerror(errno));
+	} else {
+		struct qmp_io io = { &so, socket_path, socket_send,
+				     socket_recv };
+		added = qmp_ram_regions(m, &io, err);
+	}
+	close(so.fd);
 	return added;
 }
