@@ -106,11 +106,13 @@ static int hmp(struct qmp *q, const char *cmd, char **text, char *err)
 	return *text ? 0 : set_err(err, "QMP: %s: no text in the reply", cmd);
 }
 
-bool qmp_parse_mtree_ram(const char *line, uint64_t *start, uint64_t *end)
+bool qmp_parse_mtree_ram(const char *line, struct qmp_piece *p)
 {
-	/* "  0000000000100000-000000007fffffff (prio 0, ram): pc.ram ..." */
+	/* "  0000000000100000-000000007fffffff (prio 0, ram): pc.ram
+	 * @0000000000100000 KVM": the offset in the region is left out
+	 * when 0; what follows it (accelerator, owner) does not matter. */
 	uint64_t a, b;
-	int prio, used = 0;
+	int prio, used = 0, name_end = 0;
 	char kind[16];
 	if (sscanf(line, " %" SCNx64 "-%" SCNx64 " (prio %d, %15[a-z]):%n",
 		   &a, &b, &prio, kind, &used) < 4 || !used)
@@ -119,8 +121,15 @@ bool qmp_parse_mtree_ram(const char *line, uint64_t *start, uint64_t *end)
 	if ((strcmp(kind, "ram") && strcmp(kind, "rom")) || b < a ||
 	    b == UINT64_MAX)
 		return false;
-	*start = a;
-	*end = b + 1;
+	if (sscanf(line + used, " %63s%n", p->name, &name_end) < 1)
+		return false;
+	p->offset = 0;
+	const char *rest = line + used + name_end;
+	if (rest[0] == ' ' && rest[1] == '@' &&
+	    sscanf(rest + 2, "%" SCNx64, &p->offset) != 1)
+		return false;
+	p->start = a;
+	p->end = b + 1;
 	return true;
 }
 
@@ -174,12 +183,19 @@ int qmp_ram_regions(struct guest_mem *m, const struct qmp_io *io, char *err)
 		goto out;
 	}
 	added = 0;
+	/* The run of pieces being collected: adjacent in the guest and in
+	 * one memory region, offsets continuing, so also one block of the
+	 * VMM's memory (the same GPA range may be pieces of several
+	 * regions: q35's BIOS ends where RAM above 4 GiB starts). */
+	struct qmp_piece run = { 0 };
 	uint64_t run_start = 0, run_end = 0;
 	for (char *line = strtok(copy, "\n");; line = strtok(NULL, "\n")) {
-		uint64_t a = 0, b = 0;
-		bool ram = line && qmp_parse_mtree_ram(line, &a, &b);
-		if (ram && run_end && a == run_end) {
-			run_end = b; /* adjacent pieces of one range */
+		struct qmp_piece p;
+		bool ram = line && qmp_parse_mtree_ram(line, &p);
+		if (ram && run_end && p.start == run_end &&
+		    !strcmp(p.name, run.name) &&
+		    p.offset == run.offset + (p.start - run_start)) {
+			run_end = p.end;
 			continue;
 		}
 		if (run_end) {
@@ -205,8 +221,9 @@ int qmp_ram_regions(struct guest_mem *m, const struct qmp_io *io, char *err)
 		if (!line)
 			break;
 		if (ram) {
-			run_start = a;
-			run_end = b;
+			run = p;
+			run_start = p.start;
+			run_end = p.end;
 		}
 	}
 	free(copy);

@@ -31,7 +31,15 @@ struct qmp_io {
  * -f`, one `gpa2hva` per RAM range. Returns the regions added, or -1. */
 int qmp_ram_regions(struct guest_mem *m, const struct qmp_io *io, char *err);
 
+/* One RAM (or ROM) piece of QEMU's flat memory map: GPAs [start, end)
+ * are bytes [offset, offset + end - start) of memory region name. */
+struct qmp_piece {
+	uint64_t start, end;
+	char name[64];
+	uint64_t offset;
+};
+
 /* Parse one `info mtree -f` line of a RAM range; for tests. */
-bool qmp_parse_mtree_ram(const char *line, uint64_t *start, uint64_t *end);
+bool qmp_parse_mtree_ram(const char *line, struct qmp_piece *p);
 
 #endif
