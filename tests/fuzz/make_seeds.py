@@ -282,9 +282,172 @@ def tasks_seeds():
     put("fuzz_tasks", "self-loop", hdr() + build(loop=True))
 
 
+# --- discovery -----------------------------------------------------------------
+# The link addresses of fuzz_discover.c's tiny vmlinux.
+D_BANNER = b"Linux version 6.1.0-fuzz (lkstub@fuzz) #1 SMP PREEMPT\n"
+D_BUILD_ID = "4b1b0a5c1e0e6d2f9e8f3c4a7b6d5e4f3a2b1c0d"
+X_TEXT = 0xffffffff81000000
+A_TEXT = 0xffff800008000000
+
+
+def discover_input(flags, ram_size, gpa, patches, kaslr=0, phys_base=0):
+    d = u8(flags) + u8(ram_size // (512 << 10) - 1) + u32(gpa >> 16)
+    d += u64(kaslr) + u64(phys_base) + u8(len(patches))
+    for off, data in patches:
+        d += u32(off) + u16(len(data)) + data
+    return d
+
+
+def x86_kernel(img_pa, koff, levels=4, ram=8 << 20, vmci_pa=None, note=False):
+    """Patches placing an x86_64 kernel: the image, page tables mapping it
+    and the direct map, vmcoreinfo at vmci_pa (as the kernel's ELF note
+    when note). Returns (patches, vmcoreinfo text, phys_base)."""
+    P, PSE = 1 | 2, 0x80
+    start_map = 0xffffffff80000000
+    phys_base = (img_pa - (X_TEXT + koff - start_map)) & (2 ** 64 - 1)
+    po = 0xff11000000000000 if levels == 5 else 0xffff888000000000
+    m = Mem(ram)
+    m.b[img_pa:img_pa + 0x2000] = b"\xcc" * 0x2000              # .text
+    m.b[img_pa + 0x10100:img_pa + 0x10100 + len(D_BANNER) + 1] = D_BANNER + b"\0"
+    data = img_pa + 0x20000
+    m.put64(data, po)                                            # page_offset_base
+    m.b[data + 8:data + 12] = u32(levels == 5)                   # __pgtable_l5_enabled
+    root = data + 0x1000                                         # init_top_pgt
+    pool = [0x100000 + 0x1000 * i for i in range(8)]
+
+    def idx(va, lvl):
+        return (va >> (12 + 9 * (lvl - 1))) & 511
+
+    def map_va(va, pa, leaf_lvl):
+        t = root
+        for lvl in range(levels, leaf_lvl, -1):
+            e = t + 8 * idx(va, lvl)
+            cur = int.from_bytes(m.b[e:e + 8], "little")
+            if not cur:
+                cur = pool.pop(0) | P
+                m.put64(e, cur)
+            t = cur & 0x000ffffffffff000
+        m.put64(t + 8 * idx(va, leaf_lvl), pa | P | PSE)
+
+    map_va(X_TEXT + koff, img_pa, 2)         # the image, one 2 MiB page
+    map_va(po, 0, 3)                         # the direct map, 1 GiB
+    text = ("OSRELEASE=6.1.0-fuzz\nBUILD-ID=%s\nPAGESIZE=4096\n"
+            "SYMBOL(_stext)=%x\nNUMBER(phys_base)=%d\n"
+            "NUMBER(pgtable_l5_enabled)=%d\nKERNELOFFSET=%x\n"
+            "CRASHTIME=1700000000\n"
+            % (D_BUILD_ID, X_TEXT + 0x1000 + koff,
+               phys_base - 2 ** 64 if phys_base >> 63 else phys_base,
+               levels == 5, koff)).encode()
+    if vmci_pa is not None:
+        body = text
+        if note:
+            body = u32(11) + u32(len(text)) + u32(0) + b"VMCOREINFO\0\0" + text
+        m.b[vmci_pa:vmci_pa + len(body)] = body
+        bss = img_pa + 0x30000
+        m.put64(bss + (8 if note else 0), po + vmci_pa)   # vmcoreinfo_data/_note
+    return m, text, phys_base
+
+
+def a64_kernel(img_pa, koff, ram_gpa=0x40000000, ram=8 << 20, vmci_pa=None):
+    """An aarch64 kernel (4 KiB pages, 48-bit VAs) at GPA img_pa of RAM
+    starting at ram_gpa: (Mem of RAM, vmcoreinfo text)."""
+    m = Mem(ram)
+    o = lambda pa: pa - ram_gpa
+    runtime = A_TEXT + koff
+    voff = (runtime - img_pa) & (2 ** 64 - 1)
+    page_offset = (-(1 << 48)) & (2 ** 64 - 1)
+    i = o(img_pa)
+    m.b[i:i + 0x2000] = b"\xd5" * 0x2000
+    m.b[i + 0x20100:i + 0x20100 + len(D_BANNER) + 1] = D_BANNER + b"\0"
+    data = i + 0x30000
+    m.put64(data, voff)                       # kimage_voffset
+    m.put64(data + 8, ram_gpa)                # memstart_addr
+    m.put64(data + 0x10, 48)                  # vabits_actual
+    root = img_pa + 0x31000                   # swapper_pg_dir
+    pool = [ram_gpa + 0x100000 + 0x1000 * k for k in range(8)]
+    AF = 1 << 10
+
+    def ix(va, lvl):
+        return (va >> (12 + 9 * (3 - lvl))) & 511
+
+    def map_va(va, pa, leaf_lvl):
+        t = root
+        for lvl in range(0, leaf_lvl):
+            e = o(t) + 8 * ix(va, lvl)
+            cur = int.from_bytes(m.b[e:e + 8], "little")
+            if not cur:
+                cur = pool.pop(0) | 3
+                m.put64(e, cur)
+            t = cur & 0x0000fffffffff000
+        m.put64(o(t) + 8 * ix(va, leaf_lvl), pa | 1 | AF)
+
+    map_va(runtime, img_pa, 2)                # the image, a 2 MiB block
+    map_va(page_offset, ram_gpa, 1)           # the linear map, 1 GiB
+    text = ("OSRELEASE=6.1.0-fuzz\nBUILD-ID=%s\nPAGESIZE=4096\n"
+            "SYMBOL(_stext)=%x\nNUMBER(VA_BITS)=48\nNUMBER(kimage_voffset)=%#x\n"
+            "NUMBER(PHYS_OFFSET)=%#x\nNUMBER(TCR_EL1_T1SZ)=16\nKERNELOFFSET=%x\n"
+            % (D_BUILD_ID, A_TEXT + 0x10000 + koff, voff, ram_gpa, koff)).encode()
+    if vmci_pa is not None:
+        m.b[o(vmci_pa):o(vmci_pa) + len(text)] = text
+        m.put64(i + 0x40000, page_offset + (vmci_pa - ram_gpa))   # vmcoreinfo_data
+    return m, text
+
+
+def nonzero_patches(m):
+    """The non-zero runs of RAM as patches (4 KiB granules)."""
+    out = []
+    for off in range(0, len(m.b), 4096):
+        page = bytes(m.b[off:off + 4096])
+        if page.strip(b"\0"):
+            if out and out[-1][0] + len(out[-1][1]) == off and len(out[-1][1]) < 0xf000:
+                out[-1] = (out[-1][0], out[-1][1] + page)
+            else:
+                out.append((off, page))
+    return [(o, d.rstrip(b"\0") or b"\0") for o, d in out]
+
+
+def discover_seeds():
+    ram = 8 << 20
+    koff = 0x2e400000
+    m, text, pb = x86_kernel(4 << 20, koff, vmci_pa=0x200000)
+    put("fuzz_discover", "x86-vmcoreinfo", discover_input(0, ram, 0, nonzero_patches(m)))
+    put("fuzz_discover", "x86-vmcoreinfo-only",
+        discover_input(1 << 2, ram, 0, nonzero_patches(m)))
+    put("fuzz_discover", "x86-offsets-given",
+        discover_input(0x20 | 0x40, ram, 0, nonzero_patches(m), koff, pb))
+    put("fuzz_discover", "x86-offset-given",
+        discover_input(0x20, ram, 0, nonzero_patches(m), koff))
+    m, text, pb = x86_kernel(2 << 20, 0x1e00000, levels=5, vmci_pa=0x1ff000, note=True)
+    put("fuzz_discover", "x86-5level-note-copy", discover_input(0, ram, 0, nonzero_patches(m)))
+    put("fuzz_discover", "x86-5level-banner",
+        discover_input(2 << 2, ram, 0, nonzero_patches(m)))
+    # A dump's note (patch 0) and no copy in RAM.
+    m, text, pb = x86_kernel(6 << 20, 0x400000)
+    put("fuzz_discover", "x86-dump-note",
+        discover_input(0x10, ram, 0, [(0, text)] + nonzero_patches(m)))
+    # A foreign and a stale copy before the live one.
+    m, text, pb = x86_kernel(4 << 20, koff, vmci_pa=0x200000)
+    foreign = text.replace(D_BUILD_ID.encode(), b"00" * 20)
+    stale = text.replace(b"KERNELOFFSET=%x" % koff, b"KERNELOFFSET=%x" % (koff + (2 << 20)))
+    patches = nonzero_patches(m) + [(0x30000, foreign), (0x31000, stale)]
+    put("fuzz_discover", "x86-stale-foreign", discover_input(0, ram, 0, patches))
+    # RAM in two halves with a hole; the kernel in the first.
+    m, text, pb = x86_kernel(2 << 20, koff, vmci_pa=0x1f0000)
+    put("fuzz_discover", "x86-halves", discover_input(0x80, ram, 0, nonzero_patches(m)))
+    # aarch64: RAM at 1 GiB, the image at 2 MiB into it.
+    m, text = a64_kernel(0x40200000, 0x1200000, vmci_pa=0x40180000)
+    put("fuzz_discover", "arm64-vmcoreinfo",
+        discover_input(1, ram, 0x40000000, nonzero_patches(m)))
+    put("fuzz_discover", "arm64-banner",
+        discover_input(1 | 2 << 2, ram, 0x40000000, nonzero_patches(m)))
+    put("fuzz_discover", "arm64-dump-note-no-build-id",
+        discover_input(1 | 2 | 0x10, ram, 0x40000000, [(0, text)] + nonzero_patches(m)))
+
+
 rsp_seeds()
 qxfer_seeds()
 vmcoreinfo_seeds()
 x86_seeds()
 a64_seeds()
 tasks_seeds()
+discover_seeds()
