@@ -4,7 +4,7 @@
 #   tests/e2e/kernel.sh [amd64]    prints  KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...
 #   tests/e2e/kernel.sh arm64      the same for the arm64 cloud kernel (BZIMAGE is
 #                                  the arm64 Image), plus BUSYBOX=... (busybox-static
-#                                  for arm64); MODDIR is empty (no arm64 modules)
+#                                  for arm64)
 #
 # The version is resolved at run time from the Depends of the
 # linux-image-cloud-<arch>-dbg meta package. Packages are downloaded with
@@ -85,17 +85,19 @@ extract() {   # $1 = deb, $2 = destination dir, rest = paths inside the deb
 }
 
 mkdir -p "$KDIR"
+# The kernel QEMU's -kernel boots (amd64: bzImage, arm64: Image) and the
+# modules the guests' init loads.
+if [ ! -s "$BZIMAGE" ] || [ ! -d "$MODDIR" ]; then
+    deb=$(get_deb "linux-image-$KVER-unsigned")
+    tmp=$(mktemp -d "$KDIR/.x.XXXXXX")
+    log "extracting the kernel and modules from $(basename "$deb")"
+    extract "$deb" "$tmp" "./boot/vmlinuz-$KVER" "./lib/modules/$KVER"
+    rm -rf "$MODDIR"
+    mv "$tmp/lib/modules/$KVER" "$MODDIR"
+    mv "$tmp/boot/vmlinuz-$KVER" "$BZIMAGE"
+    rm -rf "$tmp"
+fi
 if [ "$ARCH" = arm64 ]; then
-    # The arm64 Image QEMU's -kernel boots directly; no modules.
-    MODDIR=
-    if [ ! -s "$BZIMAGE" ]; then
-        deb=$(get_deb "linux-image-$KVER-unsigned")
-        tmp=$(mktemp -d "$KDIR/.x.XXXXXX")
-        log "extracting the Image from $(basename "$deb")"
-        extract "$deb" "$tmp" "./boot/vmlinuz-$KVER"
-        mv "$tmp/boot/vmlinuz-$KVER" "$BZIMAGE"
-        rm -rf "$tmp"
-    fi
     BUSYBOX=$CACHE/busybox-arm64/busybox
     if [ ! -s "$BUSYBOX" ]; then
         deb=$(get_deb busybox-static)
@@ -106,15 +108,6 @@ if [ "$ARCH" = arm64 ]; then
         mv "$tmp/bin/busybox" "$BUSYBOX"
         rm -rf "$tmp"
     fi
-elif [ ! -s "$BZIMAGE" ] || [ ! -d "$MODDIR" ]; then
-    deb=$(get_deb "linux-image-$KVER-unsigned")
-    tmp=$(mktemp -d "$KDIR/.x.XXXXXX")
-    log "extracting bzImage and modules from $(basename "$deb")"
-    extract "$deb" "$tmp" "./boot/vmlinuz-$KVER" "./lib/modules/$KVER"
-    rm -rf "$MODDIR"
-    mv "$tmp/lib/modules/$KVER" "$MODDIR"
-    mv "$tmp/boot/vmlinuz-$KVER" "$BZIMAGE"
-    rm -rf "$tmp"
 fi
 if [ ! -s "$VMLINUX" ]; then
     deb=$(get_deb "linux-image-$KVER-dbg")
