@@ -12,6 +12,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/kernel.sh" >/dev/null
 python3 "$here/e2e.py" bench "$@"
 # lkstub on pid:QEMUPID (process_vm_readv) vs on the RAM file, same guest
-python3 "$here/vmm_checks.py" bench
+python3 "$here/bench.py" pid
 # ~10,000 tasks (100 processes x 100 threads): info threads, thread apply all bt
-exec python3 "$here/tasks_checks.py" tasks10k
+exec python3 "$here/bench.py" tasks10k

@@ -1,14 +1,13 @@
-#!/usr/bin/env python3
 """Hostile input and faults, end to end.
 
-From e2e.py's run (5level-kaslr): run(cfg, g, k, stub, off, ck) on the
-guest the differential suite has just used (paused here):
+On 5level-kaslr, after the shared session (the guest paused again here):
 
 1. hostile clients against the suite's lkstub, while a normal client keeps
    reading linux_banner and init_uts_ns.name.release and timing each read
    (bound READ_BOUND_S): (a) one that vanishes mid-packet, (b) one that
    sends a packet one byte per second, (c) a flood of garbage and valid
-   packets that never reads its replies, (d) 16 clients at once, (e) one
+   packets that never reads its replies (dropped: its output queue is
+   full), (d) 16 clients at once, (e) one
    that pipelines large m reads and never reads: dropped once lkstub's
    output queue is full, (f) 1,000 connect/disconnect cycles: lkstub's
    VmRSS and open fds before and after;
@@ -32,14 +31,12 @@ guest the differential suite has just used (paused here):
    right (jiffies_64 below what it was before the reset).
 
 Standalone:  fault_checks.py run [PART,...]   boots its own guest
-(`fault-5level`, RAM file /dev/shm/lkstub-e2e-fault-5level) and runs the
+(`fault-5level`, RAM file /dev/shm/lkstub-e2e-PID-fault-5level) and runs the
 parts (clients, truncate, write, sanitizers, reboot; default all).
 """
 
 import os
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -47,14 +44,12 @@ import threading
 import time
 import types
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-LKSTUB_ASAN = os.environ.get("LKSTUB_ASAN", os.path.join(ROOT, "build-asan", "lkstub"))
+import harness as h
+
 READ_BOUND_S = 1.0          # a normal client's read while others misbehave
 RSS_BOUND_KIB = 512         # VmRSS growth over 1,000 connect cycles
 CYCLES = 1000
 NCLIENTS = 16
-UTS_RELEASE_OFFSET = 130    # struct new_utsname: sysname[65], nodename[65], release
 THREAD_SIZE = 0x4000        # x86_64, no KASAN
 PID1 = ("((struct task_struct *)((unsigned long)init_task.tasks.next"
         " - (unsigned long)&((struct task_struct *)0)->tasks))")
@@ -65,48 +60,6 @@ VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
 SAN_REPORT = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
                         r"SUMMARY: (Address|Undefined|Leak)Sanitizer|"
                         r"Invalid (read|write)|uninitialised|definitely lost: [1-9]")
-
-
-def _h():
-    """The e2e harness module: __main__ when run from e2e.py."""
-    m = sys.modules.get("__main__")
-    if m is not None and hasattr(m, "Guest") and hasattr(m, "Checks"):
-        return m
-    import e2e
-    return e2e
-
-
-def log(msg):
-    _h().log(msg)
-
-
-# ------------------------------------------------------------ RSP helpers
-
-def monitor(c, cmd):
-    """qRcmd through an e2e.RSP client: (text, ok)."""
-    c.send("qRcmd," + cmd.encode().hex())
-    out = ""
-    while True:
-        p = c.recv()
-        if p == "OK":
-            return out, True
-        if p.startswith("O"):
-            out += bytes.fromhex(p[1:]).decode("utf-8", "replace")
-        else:
-            return out + p, False
-
-
-def stderr_of(stub):
-    return open(stub.errpath, errors="replace").read()
-
-
-def proc_status(pid):
-    st = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            st[k] = v.strip()
-    return st
 
 
 def kib(v):
@@ -122,7 +75,7 @@ class Reader(threading.Thread):
 
     def __init__(self, stub, expect):
         super().__init__(daemon=True)
-        self.c = _h().RSP(stub.connect(10))
+        self.c = h.RSP(stub.connect(10))
         self.expect = expect
         self.stop = threading.Event()
         self.reads = 0
@@ -214,10 +167,9 @@ if mode == "garbage" and err == "all sent":
 
 
 def clients(cfg, g, k, stub, off, ck, syms):
-    h = _h()
     banner = syms["linux_banner"] + off
     want_b = ("Linux version %s " % k["KVER"]).encode()
-    release = syms["init_uts_ns"] + off + UTS_RELEASE_OFFSET
+    release = syms["init_uts_ns"] + off + h.UTS_RELEASE_OFFSET
     want_r = k["KVER"].encode() + b"\0"
     expect = [(banner, want_b), (release, want_r)]
     dmap = int(h.summary_field(stub.summary, "page_offset"), 16) + (16 << 20)
@@ -232,7 +184,7 @@ def clients(cfg, g, k, stub, off, ck, syms):
         deadline = time.time() + timeout
         while time.time() < deadline:
             m = re.search(r"^lkstub: %s disconnected \((.*)\)$" % re.escape(p),
-                          stderr_of(stub), re.M)
+                          stub.stderr(), re.M)
             if m:
                 return m.group(1) if m.group(1) in whys else None
             time.sleep(0.05)
@@ -253,7 +205,7 @@ def clients(cfg, g, k, stub, off, ck, syms):
     ok = all(dropped(p, "closed") == "closed" for p in gone)
     ck.check("%s: hostile: 3 clients vanish mid-packet: dropped (closed), normal client ok "
              "(%s)" % (cfg, r.brief()), ok and ok_r and stub.proc.poll() is None,
-             det + "\n" + stderr_of(stub)[-1500:])
+             det + "\n" + stub.stderr()[-1500:])
 
     # (b) one byte per second
     r = Reader(stub, expect)
@@ -299,13 +251,16 @@ def clients(cfg, g, k, stub, off, ck, syms):
             ok = err == "all sent" and "REPLY found" in p.stdout and why == "closed"
             what = "garbage flood (32 MiB random, 2 oversized packets), then a valid m: its reply"
         else:
-            ok = why is not None
-            what = "mixed flood (garbage and valid packets), replies never read"
+            # The replies pile up: lkstub's output cap must be what ends
+            # it (a closed connection alone would not show the cap acts).
+            ok = why == "output queue full"
+            what = "mixed flood (garbage and valid packets), replies never read, dropped by " \
+                   "the output cap"
         ck.check("%s: hostile: %s: %.1f MiB sent (%s) in %.1fs, %s; normal client ok (%s)"
                  % (cfg, what, sent / 2.0 ** 20, err, dt,
                     "found" if "REPLY found" in p.stdout else "dropped (%s)" % why, r.brief()),
                  ok_r and ok and stub.proc.poll() is None,
-                 "%s\nflood client: %s\n%s" % (det, p.stdout[-500:], stderr_of(stub)[-1500:]))
+                 "%s\nflood client: %s\n%s" % (det, p.stdout[-500:], stub.stderr()[-1500:]))
 
     # (d) 16 clients at once
     ref = h.RSP(stub.connect(10))
@@ -358,12 +313,12 @@ def clients(cfg, g, k, stub, off, ck, syms):
              "replies) dropped 'output queue full' after %.1fs; normal client ok ("
              "%s)" % (cfg, dt, r.brief()),
              was_dropped and ok_r and stub.proc.poll() is None,
-             "send: %s\n%s\n%s" % (err or "ok", det, stderr_of(stub)[-1500:]))
+             "send: %s\n%s\n%s" % (err or "ok", det, stub.stderr()[-1500:]))
 
     # (f) 1,000 connect/disconnect cycles
     time.sleep(0.5)
-    st0, fd0 = proc_status(pid), nfds(pid)
-    n0 = stderr_of(stub).count(" disconnected (")
+    st0, fd0 = h.proc_status(pid), nfds(pid)
+    n0 = stub.stderr().count(" disconnected (")
     t = time.time()
     probe = h.RSP.frame("qSupported:swbreak+")
     errs = []
@@ -388,11 +343,11 @@ def clients(cfg, g, k, stub, off, ck, syms):
             if len(errs) > 10:
                 break
     deadline = time.time() + 30
-    while time.time() < deadline and stderr_of(stub).count(" disconnected (") < n0 + CYCLES:
+    while time.time() < deadline and stub.stderr().count(" disconnected (") < n0 + CYCLES:
         time.sleep(0.1)
-    n1 = stderr_of(stub).count(" disconnected (")
+    n1 = stub.stderr().count(" disconnected (")
     time.sleep(0.3)
-    st1, fd1 = proc_status(pid), nfds(pid)
+    st1, fd1 = h.proc_status(pid), nfds(pid)
     c = h.RSP(stub.connect(10))
     final = [c.read(a, len(w)) == w for a, w in expect]
     c.close()
@@ -400,7 +355,7 @@ def clients(cfg, g, k, stub, off, ck, syms):
     figs = ("VmRSS %s -> %s (%+d KiB), RssAnon %s -> %s, fds %d -> %d, %d disconnects logged"
             % (st0["VmRSS"], st1["VmRSS"], grow, st0.get("RssAnon"), st1.get("RssAnon"),
                fd0, fd1, n1 - n0))
-    log("1000 cycles: " + figs)
+    h.log("1000 cycles: " + figs)
     ck.check("%s: hostile: %d connect/disconnect cycles in %.1fs: %s; alive and right after"
              % (cfg, CYCLES, time.time() - t, figs),
              not errs and n1 - n0 >= CYCLES and grow <= RSS_BOUND_KIB and fd1 == fd0
@@ -409,25 +364,6 @@ def clients(cfg, g, k, stub, off, ck, syms):
 
 
 # -------------------------------------------------------- 2. VM exits (truncate)
-
-def gdb_quick(steps, logpath, timeout=120):
-    """gdb without symbols runs (name, command) steps, each whatever the
-    one before did; (rc, {name: output or 'ERROR msg'})."""
-    h = _h()
-    script = logpath + ".gdb"
-    with open(script, "w") as f:
-        f.write("set pagination off\nset confirm off\npython\nimport gdb\n"
-                "for name, cmd in %r:\n"
-                "    try:\n"
-                "        out = gdb.execute(cmd, to_string=True)\n"
-                "    except gdb.error as e:\n"
-                "        out = 'ERROR %%s' %% e\n"
-                "    gdb.write('STEP %%s\\n%%s\\n' %% (name, out))\n"
-                "end\n" % (list(steps),))
-    rc, _ = h.run_gdb(script, logpath, timeout)
-    out = open(logpath, errors="replace").read()
-    return rc, dict(re.findall(r"^STEP (\S+)\n(.*?)(?=^STEP |\Z)", out, re.M | re.S))
-
 
 def truncate(cfg, g, k, off, ck, syms, binary, tag, env=None):
     copy = "/dev/shm/lkstub-fault-copy-%d-%s" % (os.getpid(), tag)
@@ -441,10 +377,9 @@ def truncate(cfg, g, k, off, ck, syms, binary, tag, env=None):
 
 
 def _truncate(cfg, g, k, off, ck, syms, binary, tag, env, copy, size):
-    h = _h()
     ck.mark()
-    st = SanStub(types.SimpleNamespace(dir=g.dir, k=k, ram=copy), "lkstub-trunc-" + tag,
-                 [binary], env)
+    st = h.Stub(types.SimpleNamespace(dir=g.dir, k=k, ram=copy), name="lkstub-trunc-" + tag,
+                prefix=[binary], env=env, timeout=300)
     banner = syms["linux_banner"] + off
     want_b = ("Linux version %s " % k["KVER"]).encode()
     po = int(h.summary_field(st.summary, "page_offset"), 16)
@@ -454,7 +389,7 @@ def _truncate(cfg, g, k, off, ck, syms, binary, tag, env, copy, size):
     before = (c.read(banner, len(want_b)) == want_b, len(c.read(high, 64)) == 64,
               len(c.read(low, 64)) == 64)
     glog = os.path.join(g.dir, "gdb-trunc-%s.log" % tag)
-    rc, parts = gdb_quick([
+    rc, parts = h.gdb_quick([
         ("remote", "target remote " + st.addr),
         ("before", "x/8xb 0x%x" % high),
         ("t-half", "python import os; os.truncate(%r, %d)" % (copy, size // 2)),
@@ -475,17 +410,17 @@ def _truncate(cfg, g, k, off, ck, syms, binary, tag, env, copy, size):
         c.close()
         c2 = h.RSP(st.connect(10))            # a new client: on_attach looks again
         after.append(c2.request("m%x,8" % banner))
-        mon, _ = monitor(c2, "info")
+        mon, _ = c2.monitor("info")
         c2.close()
     except (OSError, RuntimeError) as e:
         after.append("%s: %s" % (type(e).__name__, e))
         mon = ""
-    err = stderr_of(st)
+    err = st.stderr()
     said = re.search(r"lkstub: guest RAM file \S+ shrank from %d to \d+ bytes \(the VM has "
                      r"exited\?\)" % size, err)
     alive = st.proc.poll() is None
     rc_term = st.stop()
-    err = stderr_of(st)
+    err = st.stderr()
     rep = SAN_REPORT.search(err)
     ck.check("%s: VM exit (%s): RAM file copy truncated to half, then 0 with gdb and a client "
              "attached: reads fail (gdb 'Cannot access memory'), stderr says it shrank, alive; "
@@ -496,72 +431,24 @@ def _truncate(cfg, g, k, off, ck, syms, binary, tag, env, copy, size):
              "monitor info: %s\nsanitizer: %s\nlkstub stderr:\n%s"
              % (before, rc, {k_: v.strip()[:200] for k_, v in parts.items()}, after,
                 mon[-400:], rep and rep.group(0), err[-2500:]))
-    log("truncate (%s): lkstub said: %s" % (tag, " | ".join(
+    h.log("truncate (%s): lkstub said: %s" % (tag, " | ".join(
         l for l in err.splitlines() if "shrank" in l or "SIGBUS" in l or "looking again" in l
         or "rescan" in l or "not found" in l)[:600]))
 
 
 # ----------------------------------------------------- sanitizers, valgrind
 
-class SanStub:
-    """lkstub under a prefix (valgrind) or with an environment (ASan), on
-    guest.ram; the e2e.Stub interface (addr, connect, summary, errpath,
-    proc, close) plus stop(): SIGTERM and the exit status."""
-
-    def __init__(self, guest, name, prefix, env=None, extra=(), timeout=300):
-        h = _h()
-        self.port = h.free_port()
-        self.addr = "127.0.0.1:%d" % self.port
-        self.errpath = os.path.join(guest.dir, name + ".stderr")
-        self.cmd = list(prefix) + ["-k", guest.k["VMLINUX"], "-l", self.addr] + list(extra) \
-            + [guest.ram]
-        e = dict(os.environ)
-        e.update(env or {})
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, env=e,
-                                     stdout=open(os.path.join(guest.dir, name + ".stdout"), "w"),
-                                     stderr=open(self.errpath, "w"), start_new_session=True)
-        h._live.append(self)
-        self.summary = ""
-        h.Stub.wait_ready(self, timeout)
-
-    def connect(self, timeout=1):
-        return _h().Stub.connect(self, timeout)
-
-    def kaslr_offset(self):
-        return _h().Stub.kaslr_offset(self)
-
-    def stop(self, timeout=120):
-        """SIGTERM; the exit status (None: had to be killed)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.close()
-                return None
-        self.close()
-        return self.proc.returncode
-
-    def close(self):
-        h = _h()
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if self in h._live:
-            h._live.remove(self)
-
-
 def stale_asan():
     """Why build-asan/lkstub cannot be used, or None."""
-    if not os.access(LKSTUB_ASAN, os.X_OK):
-        return "%s missing: make lkstub-asan" % LKSTUB_ASAN
-    t = os.path.getmtime(LKSTUB_ASAN)
-    for d in ("stub", "translate", "symbols"):
-        for f in os.listdir(os.path.join(ROOT, d)):
-            if f.endswith((".c", ".h")) and os.path.getmtime(os.path.join(ROOT, d, f)) > t:
-                return "%s older than %s/%s: make lkstub-asan" % (LKSTUB_ASAN, d, f)
+    if not os.access(h.LKSTUB_ASAN, os.X_OK):
+        return "%s missing: make lkstub-asan" % h.LKSTUB_ASAN
+    t = os.path.getmtime(h.LKSTUB_ASAN)
+    for d in ("stub", "translate", "symbols", "common"):
+        for dp, _, files in os.walk(os.path.join(h.ROOT, d)):
+            for f in files:
+                if f.endswith((".c", ".h")) and os.path.getmtime(os.path.join(dp, f)) > t:
+                    return "%s older than %s: make lkstub-asan" % (
+                        h.LKSTUB_ASAN, os.path.relpath(os.path.join(dp, f), h.ROOT))
     return None
 
 
@@ -569,7 +456,6 @@ def sanitizers_and_writes(cfg, g, k, stub, off, ck, syms, do_san=True, do_write=
     """One gdb session (symbols loaded once): the battery through the ASan
     lkstub and the normal one, a short probe set through the valgrind one,
     then the crossing writes through a --write lkstub; raw M/X after."""
-    h = _h()
     ck.mark()
     asan = vg = wst = None
     steps = []
@@ -577,11 +463,12 @@ def sanitizers_and_writes(cfg, g, k, stub, off, ck, syms, do_san=True, do_write=
     outs = {n: os.path.join(g.dir, "fault-battery-%s.txt" % n) for n in ("asan", "ref")}
     if do_san:
         why = stale_asan()
-        ck.check("%s: sanitizers: ASan+UBSan lkstub %s up to date" % (cfg, LKSTUB_ASAN),
+        ck.check("%s: sanitizers: ASan+UBSan lkstub %s up to date" % (cfg, h.LKSTUB_ASAN),
                  why is None, why)
         if why is None:
             t = time.time()
-            asan = SanStub(g, "lkstub-asan", [LKSTUB_ASAN], SAN_ENV)
+            asan = h.Stub(g, name="lkstub-asan", prefix=[h.LKSTUB_ASAN], env=SAN_ENV,
+                          timeout=300)
             asan_up = time.time() - t
             steps += [["remote", asan.addr], ["battery", outs["asan"]],
                       ["cmd", "asan.threads", "info threads"],
@@ -590,9 +477,9 @@ def sanitizers_and_writes(cfg, g, k, stub, off, ck, syms, do_san=True, do_write=
                       ["remote", stub.addr], ["battery", outs["ref"]],
                       ["cmd", "ref.threads", "info threads"], ["disconnect"]]
         t = time.time()
-        vg = SanStub(g, "lkstub-valgrind", VALGRIND + [h.LKSTUB], timeout=600)
+        vg = h.Stub(g, name="lkstub-valgrind", prefix=VALGRIND + [h.LKSTUB], timeout=600)
         vg_up = time.time() - t
-        log("valgrind lkstub ready in %.1fs" % vg_up)
+        h.log("valgrind lkstub ready in %.1fs" % vg_up)
         steps += [["remote", vg.addr], ["read", "vg.release", rel, 65],
                   ["read", "vg.banner", "linux_banner", 32], ["jiffies", "vg.jiffies"],
                   ["read", "vg.pid1.stack", "(unsigned long)%s->stack" % PID1, 16],
@@ -642,7 +529,7 @@ def sanitizers_and_writes(cfg, g, k, stub, off, ck, syms, do_san=True, do_write=
                  and ("%x" % off) in r.get("asan.kaslr", "") and "sleep" in r.get("asan.ps", ""),
                  "%s\n%s\nkaslr: %s" % (d, sane, r.get("asan.kaslr")))
         rct = asan.stop()
-        err = stderr_of(asan)
+        err = asan.stderr()
         rep = SAN_REPORT.search(err)
         ck.check("%s: sanitizers: ASan+UBSan lkstub: SIGTERM exit %s, %s"
                  % (cfg, rct, "report: " + rep.group(0) if rep else "no report"),
@@ -657,7 +544,7 @@ def sanitizers_and_writes(cfg, g, k, stub, off, ck, syms, do_san=True, do_write=
         nt = nthreads("vg.threads")
         ref_nt = nthreads("ref.threads") if asan else nt
         rct = vg.stop(300)
-        err = stderr_of(vg)
+        err = vg.stderr()
         rep = SAN_REPORT.search(err)
         summ = re.search(r"ERROR SUMMARY: (\d+) errors", err)
         ck.check("%s: valgrind: lkstub (ready in %.1fs): release, banner, jiffies_64, pid 1 "
@@ -674,7 +561,6 @@ def sanitizers_and_writes(cfg, g, k, stub, off, ck, syms, do_san=True, do_write=
 # ------------------------------------------------------------------ 3. writes
 
 def writes(cfg, g, k, wst, off, ck, r):
-    h = _h()
     try:
         stack = int(r.get("w.stack", ""), 16)
     except ValueError:
@@ -738,7 +624,7 @@ def writes(cfg, g, k, wst, off, ck, r):
     for a, data in restore:
         c.request("M%x,%x:%s" % (a, len(data), data.hex()))
     c.close()
-    err = stderr_of(wst)
+    err = wst.stderr()
     ck.check("%s: write: raw M and X across the stack ends (8 B, 4 KiB + 1, 8 KiB) fail "
              "whole (E..), mapped bytes unchanged; a write inside succeeds" % cfg,
              not bad and wst.proc.poll() is None,
@@ -748,16 +634,11 @@ def writes(cfg, g, k, wst, off, ck, r):
 
 # ----------------------------------------------------------------- 5. reboot
 
-def reboot_guest_class():
-    h = _h()
+class RebootGuest(h.Guest):
+    """A guest whose reset reboots it (no -no-reboot)."""
 
-    class RebootGuest(h.Guest):
-        """A guest whose reset reboots it (no -no-reboot)."""
-
-        def edit_cmd(self, cmd):
-            return [a for a in cmd if a != "-no-reboot"]
-
-    return RebootGuest
+    def edit_cmd(self, cmd):
+        return [a for a in cmd if a != "-no-reboot"]
 
 
 def wait_ready_n(g, n, timeout=240):
@@ -774,14 +655,13 @@ def wait_ready_n(g, n, timeout=240):
 
 
 def reboot(k, wd, initrd, ck, cfg="fault-reboot"):
-    h = _h()
     ck.mark()
-    h.CONFIGS[cfg] = h.CONFIGS["5level-kaslr"]
+    h.derive_config(cfg, "5level-kaslr")
     syms = h.kernel_syms(k["VMLINUX"], ("_text", "init_uts_ns", "jiffies_64", "linux_banner",
                                         "tick_nsec"))
     want_rel = k["KVER"].encode() + b"\0"
     t = time.time()
-    g = reboot_guest_class()(cfg, k, wd).start(initrd)
+    g = RebootGuest(cfg, k, wd).start(initrd)
     try:
         _reboot(cfg, g, k, ck, syms, want_rel, t)
     finally:
@@ -789,7 +669,6 @@ def reboot(k, wd, initrd, ck, cfg="fault-reboot"):
 
 
 def _reboot(cfg, g, k, ck, syms, want_rel, t):
-    h = _h()
     off1 = g.kaslr_text - syms["_text"]
     stub = h.Stub(g, name="lkstub-reboot")
     ck.check("%s: boot (no -no-reboot) in %.0fs; lkstub kaslr offset 0x%x == kallsyms 0x%x"
@@ -799,8 +678,9 @@ def _reboot(cfg, g, k, ck, syms, want_rel, t):
     a.sock.settimeout(30)
 
     def state(c, off):
-        mon, _ = monitor(c, "kaslr")
-        rel = c.request("m%x,%x" % (syms["init_uts_ns"] + off + UTS_RELEASE_OFFSET, len(want_rel)))
+        mon, _ = c.monitor("kaslr")
+        rel = c.request("m%x,%x" % (syms["init_uts_ns"] + off + h.UTS_RELEASE_OFFSET,
+                                    len(want_rel)))
         jr = c.request("m%x,8" % (syms["jiffies_64"] + off))
         j = int.from_bytes(bytes.fromhex(jr), "little") if not jr.startswith("E") else None
         return mon, rel, j
@@ -823,21 +703,21 @@ def _reboot(cfg, g, k, ck, syms, want_rel, t):
         offn = wait_ready_n(g, n) - syms["_text"]
         dt_boot = time.time() - tr
         time.sleep(1)
-        err0 = stderr_of(stub)
+        err0 = stub.stderr()
         if how == "new client":
             c = h.RSP(stub.connect(10))
             c.sock.settimeout(60)
             note = ""
         else:
             c = a
-            note, ok_r = monitor(a, "rescan")
+            note, ok_r = a.monitor("rescan")
             note = ("ok " if ok_r else "FAILED ") + note
         mon, rel, j = state(c, offn)
         since = time.time() - tr
         time.sleep(1)
         _, _, j_later = state(c, offn)
         up = (j - initial) / hz if j is not None else None
-        said = stderr_of(stub)[len(err0):]
+        said = stub.stderr()[len(err0):]
         moved = offn != offs[-1]
         ok = (("KASLR offset 0x%x," % offn) in mon and rel == want_rel.hex()
               and up is not None and 0 <= up <= since + 1 and j_later and j_later > j)
@@ -855,14 +735,14 @@ def _reboot(cfg, g, k, ck, syms, want_rel, t):
                     hz, since, j0, tick),
                  ok, "monitor kaslr: %s\nrelease: %s\njiffies %s -> %s\nrescan: %s\n"
                  "lkstub said:\n%s" % (mon, rel, j, j_later, note, said[-2000:]))
-        log("reset #%d: lkstub said: %s" % (n - 1, " | ".join(
+        h.log("reset #%d: lkstub said: %s" % (n - 1, " | ".join(
             l for l in said.splitlines() if "connected" not in l)))
         if c is not a:
             c.close()
         offs.append(offn)
     a.close()
     ck.check("%s: lkstub-reboot still running" % cfg, stub.proc.poll() is None,
-             stderr_of(stub)[-1500:])
+             stub.stderr()[-1500:])
     stub.close()
 
 
@@ -874,61 +754,44 @@ def _kaslr_of(mon):
 # ---------------------------------------------------------------- entry points
 
 PARTS = ("clients", "truncate", "write", "sanitizers", "reboot")
+parts = PARTS   # what runs (standalone: the command line's)
 
 
-def run(cfg, g, k, stub, off, ck, parts=PARTS, initrd=None, wd=None):
-    """The checks on the differential suite's guest (called from e2e.py)."""
-    h = _h()
+def applies(ctx):
+    return ctx.base == "5level-kaslr"
+
+
+def after_gdb(ctx):
+    """The checks on the suite's guest and lkstub."""
+    cfg, g, k, stub, off, ck = ctx.cfg, ctx.g, ctx.k, ctx.stub, ctx.off, ctx.ck
     g.stop()
     syms = h.kernel_syms(k["VMLINUX"], ("_text", "init_uts_ns", "jiffies_64", "linux_banner"))
-    wd = wd or os.path.dirname(g.dir)
-    initrd = initrd or os.path.join(wd, "initramfs.cpio.gz")
+
+    def truncate_asan():
+        why = stale_asan()
+        if why:   # the same build the sanitizer part checks
+            ck.check("%s: VM exit (asan): ASan+UBSan lkstub usable" % cfg, False, why)
+        else:
+            truncate(cfg, g, k, off, ck, syms, h.LKSTUB_ASAN, "asan", SAN_ENV)
+
     steps = [("clients", lambda: clients(cfg, g, k, stub, off, ck, syms)),
              ("truncate", lambda: truncate(cfg, g, k, off, ck, syms, h.LKSTUB, "normal")),
-             ("truncate", lambda: (truncate(cfg, g, k, off, ck, syms, LKSTUB_ASAN, "asan", SAN_ENV)
-                                   if not stale_asan() else None)),
+             ("truncate", truncate_asan),
              ("sanitizers+write", lambda: sanitizers_and_writes(
                  cfg, g, k, stub, off, ck, syms, "sanitizers" in parts, "write" in parts)),
-             ("reboot", lambda: reboot(k, wd, initrd, ck))]
+             ("reboot", lambda: reboot(k, ctx.wd, ctx.initrd, ck))]
     for name, fn in steps:
         if not set(name.split("+")) & set(parts):
             continue
         try:
             fn()
         except Exception as e:  # noqa: BLE001
-            import traceback
-            ck.check("%s: fault checks: %s: harness" % (cfg, name), False,
-                     "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc()))
-
-
-def standalone(argv):
-    h = _h()
-    parts = tuple(argv[0].split(",")) if argv else PARTS
-    cfg = "fault-5level"
-    h.CONFIGS[cfg] = h.CONFIGS["5level-kaslr"]
-    ck = h.Checks()
-    k = h.kernel()
-    wd = h.workdir()
-    initrd = h.build_initramfs(wd, k["MODDIR"])
-    try:
-        g = h.Guest(cfg, k, wd).start(initrd)
-        ck.check("%s: boot to READY" % cfg, True)
-        g.stop()
-        off = g.kaslr_text - h.kernel_syms(k["VMLINUX"], ("_text",))["_text"]
-        stub = h.Stub(g)
-        run(cfg, g, k, stub, off, ck, parts, initrd, wd)
-        ck.check("%s: lkstub still running" % cfg, stub.proc.poll() is None,
-                 stderr_of(stub)[-2000:])
-    except Exception as e:  # noqa: BLE001
-        ck.check("%s: harness" % cfg, False, "%s: %s" % (type(e).__name__, e))
-    finally:
-        h._cleanup()
-    print("%d passed, %d failed" % (ck.passed, ck.failed))
-    return 1 if ck.failed else 0
+            ck.harness_failure("%s: fault checks: %s" % (cfg, name), e)
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, HERE)
-    if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        sys.exit(standalone(sys.argv[2:]))
-    sys.exit(__doc__)
+    if len(sys.argv) < 2 or sys.argv[1] != "run":
+        sys.exit(__doc__)
+    parts = tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else PARTS
+    sys.exit(h.run_suite([sys.modules[__name__]],
+                         [h.derive_config("fault-5level", "5level-kaslr")]))

@@ -1,33 +1,35 @@
-#!/usr/bin/env python3
 """Tasks as gdb threads, and the kernel's own gdb scripts, end to end.
 
-From e2e.py's run (5level-kaslr): run(cfg, g, k, stub, off, ck) on the
-guest the differential suite has just used (it is paused again here):
+On 5level-kaslr, after the shared session (the guest paused again):
 
 - `info threads` through lkstub: the CPUs first (`CPU#n <comm of its
   current task>`), then every task the guest's own /proc listed at READY
   (the init script prints `PS <pid> <comm>` lines), with the same comm;
 - `bt` of the init script's `sleep` tasks: the scheduler and nanosleep path;
-- `thread apply all bt` completes on the whole guest (timed);
+- `thread apply all bt` completes on the whole guest, within a bound
+  derived from the same session: TAAB_SLACK x (the time `info threads`
+  took + the number of threads x the per-thread cost of `thread apply ...
+  bt` on a reference of up to 16 threads spread over the list);
 - the kernel's scripts/gdb (tests/e2e/kscripts.sh): lx-* commands and
   $lx_* functions give the same output through lkstub and QEMU's stub.
 
-Standalone:  tasks_checks.py tasks10k [N]   boots a guest with N (default
-10000) tasks (100 processes of N/100 threads, a static C program built
-here) and times `info threads` and `thread apply all bt` on it
-(`make bench` runs it).
+On the arm64 configs: kthreadd's backtrace through its saved cpu_context,
+with the PAC-stripping unwinder gdb 13 needs (tools/gdb).
+
+bench.py tasks10k reuses session() and the checks' helpers on a guest
+with ~10,000 tasks.
 """
 
 import json
 import os
 import re
 import subprocess
-import sys
-import time
+
+import harness as h
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TASK_TID_BASE = 1000000
-TAAB_BOUND_S = 120          # `thread apply all bt` on the small guest
+TAAB_SLACK = 5              # `thread apply all bt` vs its derived cost
 SLEEP_PATH = ("__schedule", "schedule", "do_nanosleep", "hrtimer_nanosleep",
               "__x64_sys_(clock_)?nanosleep")
 
@@ -44,15 +46,6 @@ KSCRIPT_COMMANDS = [
     "output $lx_thread_info_by_pid(1)->flags",
     'output $lx_module("dummy")->name',
 ]
-
-
-def _h():
-    """The e2e harness module: __main__ when run from e2e.py."""
-    m = sys.modules.get("__main__")
-    if m is not None and hasattr(m, "Guest") and hasattr(m, "Checks"):
-        return m
-    import e2e
-    return e2e
 
 
 def kscripts(k):
@@ -76,14 +69,8 @@ def guest_ps(serial):
     return ps
 
 
-def ncpus_of(summary):
-    m = re.search(r"^\s+cpus\s+(\d+) online", summary, re.M)
-    return int(m.group(1)) if m else 2
-
-
 def session(g, k, stub, off, name, plan, timeout):
     """One tasks_gdb.py session: (results dict, gdb log text, wall seconds)."""
-    h = _h()
     base = os.path.join(g.dir, name)
     plan = dict(plan, vmlinux=k["VMLINUX"], offset=off, results=base + ".json",
                 lkstub=stub.addr)
@@ -101,7 +88,7 @@ def session(g, k, stub, off, name, plan, timeout):
     except (OSError, ValueError):
         res = {}
     res["rc"] = rc
-    for ext in ("info-threads", "taab"):
+    for ext in ("info-threads", "taab-ref", "taab"):
         try:
             with open("%s.json.%s.txt" % (base, ext), errors="replace") as f:
                 res[ext] = f.read()
@@ -126,6 +113,33 @@ def path_in_order(names, path):
         if i < len(path) and re.fullmatch(path[i], n):
             i += 1
     return i == len(path)
+
+
+def taab_bound(res, nthreads):
+    """(bound in seconds, how it was derived) for `thread apply all bt`
+    on nthreads, from the session's own measurements; (None, why) when
+    they are missing."""
+    ref_s, ref_n = res.get("taab_ref_s"), res.get("taab_ref_n")
+    list_s = res.get("info_threads_s")
+    if not ref_n or ref_s is None or list_s is None:
+        return None, "no reference measured"
+    per = ref_s / ref_n
+    return TAAB_SLACK * (list_s + per * nthreads), (
+        "%d x (listing %.2fs + %d x %.1f ms, the per-thread cost of `thread apply` "
+        "with bt on %d of them)" % (TAAB_SLACK, list_s, nthreads, 1000 * per, ref_n))
+
+
+def check_taab(ck, cfg, res, nthreads, gdblog):
+    dt = res.get("taab_s", -1)
+    bound, how = taab_bound(res, nthreads)
+    bad = taab_problems(res.get("taab", ""), nthreads) if dt >= 0 else ["did not finish"]
+    bad += ["reference: " + p for p in
+            taab_problems(res.get("taab-ref", ""), res.get("taab_ref_n") or 0)]
+    ck.check("%s: thread apply all bt: %d threads in %.2fs (%.1f ms/thread; bound %s = %s)"
+             % (cfg, nthreads, dt, 1000 * dt / max(nthreads, 1),
+                "%.2fs" % bound if bound is not None else "none", how),
+             bound is not None and 0 <= dt <= bound and not bad,
+             "\n".join(bad) + "\n" + gdblog[-2000:])
 
 
 def taab_problems(text, nthreads):
@@ -200,13 +214,7 @@ def check_threads(cfg, res, ps, ncpus, ck, gdblog):
              % (cfg, sleeps), sleeps and len(bts) >= min(len(sleeps), 3) and not bad,
              "\n".join(bad) + "\nbacktraces: %s" % sorted(bts))
 
-    if "taab_s" in res or res.get("rc") != 0:
-        dt = res.get("taab_s", -1)
-        bad = taab_problems(res.get("taab", ""), len(threads))
-        ck.check("%s: thread apply all bt: %d threads in %.2fs (bound %ds)"
-                 % (cfg, len(threads), dt, TAAB_BOUND_S),
-                 0 <= dt <= TAAB_BOUND_S and not bad,
-                 "\n".join(bad) + "\n" + gdblog[-2000:])
+    check_taab(ck, cfg, res, len(threads), gdblog)
 
 
 def check_kscripts(cfg, res, ck, gdblog):
@@ -228,181 +236,55 @@ def check_kscripts(cfg, res, ck, gdblog):
         ck.check("%s: kernel scripts: %s: lkstub == QEMU (%s%s)"
                  % (cfg, cmd, "%d lines" % nl if nl > 1 else a.strip()[:40], extra), ok,
                  "QEMU thread 1 $cs %s\n%s" % (qe.get("$cs of thread 1"),
-                                               _h().diff(a.splitlines(), (b or "").splitlines(),
-                                                         limit=20)))
+                                               h.diff(a.splitlines(), (b or "").splitlines(),
+                                                      limit=20)))
 
 
-def run(cfg, g, k, stub, off, ck):
-    """The checks on the differential suite's guest (called from e2e.py)."""
-    h = _h()
+def applies(ctx):
+    return ctx.base == "5level-kaslr" or ctx.arch == "arm64"
+
+
+def after_gdb(ctx):
+    if ctx.arch == "arm64":
+        run_arm64(ctx)
+    else:
+        run_tasks(ctx)
+
+
+def run_tasks(ctx):
+    ck, cfg, g, stub = ctx.ck, ctx.cfg, ctx.g, ctx.stub
     ck.mark()
     g.stop()
     ps = guest_ps(g.serial)
-    path, why = kscripts(k)
+    path, why = kscripts(ctx.k)
     ck.check("%s: kernel scripts/gdb fetched, constants.py generated" % cfg, path, why)
-    plan = {"qemu": "127.0.0.1:%d" % g.port, "ncpus": ncpus_of(stub.summary),
+    plan = {"qemu": ctx.qemu, "ncpus": h.ncpus_of(stub.summary),
             "bt_comm": "sleep", "bt_max": 3, "taab": True, "kscripts": path,
             "commands": KSCRIPT_COMMANDS}
-    res, gdblog, dt = session(g, k, stub, off, "tasks", plan, 600)
+    res, gdblog, dt = session(g, ctx.k, stub, ctx.off, "tasks", plan, 600)
     ck.check("%s: tasks gdb session (gdb %.0fs; steps: %s)"
              % (cfg, dt, ", ".join(res.get("steps", []))),
              res.get("rc") == 0 and res.get("done"), gdblog[-3000:])
     if g.status() != "paused":
         h.log("note: guest %s after the session" % g.status())
-    check_threads(cfg, res, ps, ncpus_of(stub.summary), ck, gdblog)
+    check_threads(cfg, res, ps, h.ncpus_of(stub.summary), ck, gdblog)
     if path:
         check_kscripts(cfg, res, ck, gdblog)
 
 
-# ------------------------------------------------------------ 10,000 tasks
-
-SPAWN_C = r"""
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-static void *idle(void *arg) { (void)arg; for (;;) pause(); return NULL; }
-
-/* spawn P T: P processes of T threads each (the main thread included). */
-int main(int argc, char **argv)
-{
-	int procs = atoi(argv[1]), per = atoi(argv[2]), made = 1;
-	for (int i = 1; i < procs; i++)
-		if (fork() == 0)
-			break;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setstacksize(&a, 16384);
-	for (int i = 1; i < per; i++) {
-		pthread_t t;
-		if (pthread_create(&t, &a, idle, NULL) == 0)
-			made++;
-	}
-	char line[64];
-	int n = snprintf(line, sizeof(line), "SPAWNED %d %d\n", getpid(), made);
-	write(1, line, n);
-	for (;;) pause();
-}
-"""
-
-INIT_10K = r"""#!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys /dev /tmp
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-echo 0 > /proc/sys/kernel/kptr_restrict
-echo 200000 > /proc/sys/kernel/threads-max
-echo 200000 > /proc/sys/kernel/pid_max
-/bin/spawn %(procs)d %(per)d >> /tmp/spawned &
-while [ "$(grep -c SPAWNED /tmp/spawned)" -lt %(procs)d ]; do sleep 1; done
-echo "THREADS $(awk '{s += $3} END {print s}' /tmp/spawned) in $(grep -c SPAWNED /tmp/spawned) processes"
-echo "KALLSYMS $(grep -w _text /proc/kallsyms)"
-echo "KALLSYMS_STEXT $(grep -w _stext /proc/kallsyms)"
-echo READY
-while :; do sleep 3600; done
-"""
-
-
-def build_initramfs_10k(wd, procs, per):
-    root = os.path.join(wd, "initramfs-10k")
-    for d in ("bin", "dev", "proc", "sys", "tmp"):
-        os.makedirs(os.path.join(root, d), exist_ok=True)
-    h = _h()
-    subprocess.run(["cp", h.BUSYBOX, os.path.join(root, "bin", "busybox")], check=True)
-    src = os.path.join(wd, "spawn.c")
-    with open(src, "w") as f:
-        f.write(SPAWN_C)
-    subprocess.run(["gcc", "-static", "-O2", "-pthread", "-o",
-                    os.path.join(root, "bin", "spawn"), src], check=True)
-    with open(os.path.join(root, "init"), "w") as f:
-        f.write(INIT_10K % {"procs": procs, "per": per})
-    os.chmod(os.path.join(root, "init"), 0o755)
-    out = os.path.join(wd, "initramfs-10k.cpio.gz")
-    subprocess.run("cd %s && find . | cpio -o -H newc --quiet | gzip -1 > %s"
-                   % (root, out), shell=True, check=True)
-    return out
-
-
-def tasks10k(argv):
-    """Boot a guest with ~10,000 tasks; time info threads and thread apply all bt."""
-    h = _h()
-    n = int(argv[0]) if argv else 10000
-    procs = 100
-    per = (n + procs - 1) // procs
-    cfg = "tasks-10k"
-    base = h.CONFIGS["5level-kaslr"]
-    h.CONFIGS[cfg] = (base[0], "2G") + tuple(base[2:])   # ~30 KiB per task
-    ck = h.Checks()
-    k = h.kernel()
-    wd = h.workdir()
-    initrd = build_initramfs_10k(wd, procs, per)
-    h.log("booting %s: %d processes x %d threads" % (cfg, procs, per))
-    try:
-        g = h.Guest(cfg, k, wd).start(initrd, timeout=900)
-        m = re.search(r"THREADS (\d+) in (\d+)", open(g.serial, errors="replace").read())
-        ck.check("%s: boot to READY: %s threads in %s processes"
-                 % (cfg, m and m.group(1), m and m.group(2)), m is not None)
-        g.stop()
-        off = g.kaslr_text - h.kernel_syms(k["VMLINUX"])["_text"]
-        stub = h.Stub(g)
-        plan = {"qemu": None, "ncpus": ncpus_of(stub.summary), "bt_comm": "spawn",
-                "bt_max": 3, "taab": True, "kscripts": None}
-        res, gdblog, dt = session(g, k, stub, off, "tasks10k", plan, 1800)
-        threads = res.get("threads") or []
-        spawned = [t for t in threads if t[2] == "spawn"]
-        ck.check("%s: info threads lists %d threads (%d spawn) in %.2fs"
-                 % (cfg, len(threads), len(spawned), res.get("info_threads_s", -1)),
-                 len(threads) >= n and len(spawned) >= n, gdblog[-3000:])
-        bts = res.get("bt") or {}
-        okbt = bts and all(path_in_order(frames(b), ("__schedule", "schedule")) for b in bts.values())
-        ck.check("%s: bt of %d spawn threads goes through __schedule, schedule"
-                 % (cfg, len(bts)), okbt, "\n".join(bts.values())[-3000:])
-        dtb = res.get("taab_s", -1)
-        bad = taab_problems(res.get("taab", ""), len(threads)) if dtb >= 0 else ["did not finish"]
-        ck.check("%s: thread apply all bt: %d threads in %.1fs (%.1f ms/thread)"
-                 % (cfg, len(threads), dtb, 1000 * dtb / max(len(threads), 1)),
-                 dtb >= 0 and not bad, "\n".join(bad) + "\n" + gdblog[-2000:])
-        st = dict(l.split(":", 1) for l in open("/proc/%d/status" % stub.proc.pid) if ":" in l)
-        h.log("lkstub memory: VmHWM %s, RssAnon %s, RssShmem %s (RAM file pages)"
-              % tuple(st.get(f, "?").strip() for f in ("VmHWM", "RssAnon", "RssShmem")))
-        ck.check("%s: lkstub still running" % cfg, stub.proc.poll() is None,
-                 open(stub.errpath, errors="replace").read()[-2000:])
-    except Exception as e:  # noqa: BLE001
-        ck.check("%s: harness" % cfg, False, "%s: %s" % (type(e).__name__, e))
-    finally:
-        h._cleanup()
-    print("%d passed, %d failed" % (ck.passed, ck.failed))
-    return 1 if ck.failed else 0
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, HERE)
-    if len(sys.argv) >= 2 and sys.argv[1] == "tasks10k":
-        sys.exit(tasks10k(sys.argv[2:]))
-    sys.exit(__doc__)
-
-
-# ------------------------------------------------------------ arm64 tasks
-
-ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def run_arm64(cfg, g, k, stub, off, ck):
+def run_arm64(ctx):
     """arm64: a sleeping task's backtrace through its saved cpu_context,
     with the PAC-stripping unwinder gdb 13 needs (tools/gdb)."""
-    h = _h()
+    g = ctx.g
     script = os.path.join(g.dir, "arm64-bt.gdb")
     log = os.path.join(g.dir, "arm64-bt.log")
-    tid = 1000002  # kthreadd: lkstub's thread id is 1000000 + pid
+    tid = TASK_TID_BASE + 2  # kthreadd
     with open(script, "w") as f:
         f.write("set pagination off\nset backtrace limit 40\n"
-                "add-symbol-file %s -o %#x\n" % (k["VMLINUX"], off))
-        f.write("source %s\n" % os.path.join(ROOT, "tools", "gdb",
+                "add-symbol-file %s -o %#x\n" % (ctx.k["VMLINUX"], ctx.off))
+        f.write("source %s\n" % os.path.join(h.ROOT, "tools", "gdb",
                                             "arm64_pac_unwind.py"))
-        f.write("target remote %s\n" % stub.addr)
+        f.write("target remote %s\n" % ctx.stub.addr)
         # gdb numbers threads itself; find kthreadd's by its remote id.
         f.write("python gdb.execute('thread %%d' %% next(t.num for t in "
                 "gdb.selected_inferior().threads() if %d in t.ptid))\n" % tid)
@@ -412,5 +294,5 @@ def run_arm64(cfg, g, k, stub, off, ck):
     names = frames(out)
     ok = rc == 0 and path_in_order(names, ["__switch_to", "__schedule",
                                            "schedule", "kthreadd"])
-    ck.check("%s: kthreadd bt through cpu_context and PAC (%.0fs): %s"
-             % (cfg, dt, " > ".join(names[:6])), ok, out[-3000:])
+    ctx.ck.check("%s: kthreadd bt through cpu_context and PAC (%.0fs): %s"
+                 % (ctx.cfg, dt, " > ".join(names[:6])), ok, out[-3000:])

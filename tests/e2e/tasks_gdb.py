@@ -17,6 +17,7 @@ import time
 import gdb
 
 BT_LIMIT = 64   # frames per backtrace: bounds `thread apply all bt`
+REF_THREADS = 16   # threads of the reference `thread apply ... bt`
 
 
 def tasks_session(plan_path):
@@ -83,6 +84,19 @@ def tasks_session(plan_path):
     step("bt")
 
     if plan.get("taab"):
+        # The reference the bound of `thread apply all bt` is derived from:
+        # `thread apply` with bt on a few threads spread over the list
+        # (CPUs, kernel threads, user tasks), its cost per thread.
+        nums = [th.num for th in threads]
+        k = min(REF_THREADS, len(nums))
+        ref = [nums[i * len(nums) // k] for i in range(k)] if k else []
+        t = time.time()
+        out = run("thread apply %s bt" % " ".join(map(str, ref))) if ref else ""
+        res["taab_ref_s"] = time.time() - t
+        res["taab_ref_n"] = len(ref)
+        with open(plan["results"] + ".taab-ref.txt", "w") as f:
+            f.write(out)
+        step("thread apply (reference)")
         t = time.time()
         out = run("thread apply all bt")
         res["taab_s"] = time.time() - t

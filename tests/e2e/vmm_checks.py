@@ -1,8 +1,6 @@
-#!/usr/bin/env python3
 """Every way a user holds a guest's memory, end to end.
 
-From e2e.py's run (after the 5level-kaslr config, its guest closed):
-run(k, wd, ck) boots one more guest, `vmm-anon`: QEMU with plain `-m 512M`
+After the 5level-kaslr configuration, its guest closed, one more guest, `vmm-anon`: QEMU with plain `-m 512M`
 (no memory-backend: RAM is anonymous memory inside the QEMU process), with
 `-device vmcoreinfo` and the guest's qemu_fw_cfg module loaded (so QEMU's
 dumps carry the kernel's VMCOREINFO note).  On it, paused (QMP stop):
@@ -22,15 +20,12 @@ dumps carry the kernel's VMCOREINFO note).  On it, paused (QMP stop):
   `bt` and the registers of every CPU thread, compared with QEMU's vCPUs.
 
 Also: `lkstub pid:999999` (no such process) exits 1 with a message naming
-it; as root, lkstub run as user nobody (setpriv) on pid:QEMUPID is refused
-(EACCES, with a hint); a write through pid: --write (process_vm_writev)
-reads back through QEMU's stub.
+it; lkstub run as user nobody (setpriv) on pid:QEMUPID is refused (EACCES,
+with a hint): this one needs root, and is a counted skip without; a write
+through pid: --write (process_vm_writev) reads back through QEMU's stub.
 
-Standalone:
-    vmm_checks.py run     the checks above alone (kernel from kernel.sh)
-    vmm_checks.py bench   pid: (process_vm_readv) vs the mapped RAM file on
-                          one file-backed guest: 64 MiB bulk read and 8-byte
-                          latency (`make bench` runs it)
+Standalone:  vmm_checks.py run   the checks above alone (kernel from
+kernel.sh). bench.py pid compares pid: with the mapped RAM file.
 """
 
 import os
@@ -41,60 +36,36 @@ import sys
 import time
 import types
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import harness as h
+from write_checks import DOMAIN
+
 CFG = "vmm-anon"
 EXTRA_MODULES = ("qemu_fw_cfg",)   # fw_cfg tells QEMU where vmcoreinfo is
 GUEST_MEM = 512 << 20
 
 
-def _h():
-    """The e2e harness module: __main__ when run from e2e.py."""
-    m = sys.modules.get("__main__")
-    if m is not None and hasattr(m, "Guest") and hasattr(m, "Checks"):
-        return m
-    import e2e
-    return e2e
+class AnonGuest(h.Guest):
+    """QEMU without a memory-backend, with -device vmcoreinfo.  Its `ram`
+    is pid:QEMUPID once started (what Stub passes to lkstub)."""
 
+    def edit_cmd(self, cmd):   # called by Guest.start
+        out, i = [], 0
+        while i < len(cmd):
+            if cmd[i] == "-object" and cmd[i + 1].startswith("memory-backend"):
+                i += 2
+                continue
+            if cmd[i] == "-machine":
+                out += [cmd[i], re.sub(r",memory-backend=[^,]*", "", cmd[i + 1])]
+                i += 2
+                continue
+            out.append(cmd[i])
+            i += 1
+        return out + ["-device", "vmcoreinfo"]
 
-def anon_guest_class():
-    h = _h()
-
-    class AnonGuest(h.Guest):
-        """QEMU without a memory-backend, with -device vmcoreinfo.  Its
-        `ram` is pid:QEMUPID once started (what Stub passes to lkstub)."""
-
-        def edit_cmd(self, cmd):   # called by Guest.start
-            out, i = [], 0
-            while i < len(cmd):
-                if cmd[i] == "-object" and cmd[i + 1].startswith("memory-backend"):
-                    i += 2
-                    continue
-                if cmd[i] == "-machine":
-                    out += [cmd[i], re.sub(r",memory-backend=[^,]*", "", cmd[i + 1])]
-                    i += 2
-                    continue
-                out.append(cmd[i])
-                i += 1
-            return out + ["-device", "vmcoreinfo"]
-
-        def start(self, initrd, timeout=120, on_launch=None):
-            h.Guest.start(self, initrd, timeout, on_launch)
-            self.ram = "pid:%d" % self.proc.pid
-            return self
-
-    return AnonGuest
-
-
-def build_initramfs(h, wd, moddir):
-    """The e2e initramfs plus qemu_fw_cfg (no dependencies; checked)."""
-    d = os.path.join(wd, CFG + "-initramfs")
-    os.makedirs(d, exist_ok=True)
-    saved = h.MODULES
-    h.MODULES = tuple(saved) + EXTRA_MODULES
-    try:
-        return h.build_initramfs(d, moddir)
-    finally:
-        h.MODULES = saved
+    def start(self, initrd, timeout=120, on_launch=None):
+        h.Guest.start(self, initrd, timeout, on_launch)
+        self.ram = "pid:%d" % self.proc.pid
+        return self
 
 
 def frames(text):
@@ -102,31 +73,22 @@ def frames(text):
     return re.findall(r"#\d+\s+(?:0x[0-9a-f]+ in )?([A-Za-z_][\w.]*) \(", text)
 
 
-def layout_line(stub):
-    s = stub.summary
-    m = re.search(r"^\s+layout\s+(.*)$", s, re.M)
-    return m.group(1) if m else ""
-
-
-def ready_ms(h, stub):
-    return h.summary_field(stub.summary, "ready in") or "?"
-
-
 REGS = "rip rsp rbp rax rbx rcx rdx rsi rdi r8 r9 r10 r11 r12 r13 r14 r15 eflags cs ss"
 
 
-def run(k, wd, ck, cfg_prefix=CFG):
-    """The checks (see the module doc); never raises."""
-    h = _h()
+def applies(ctx):
+    return ctx.base == "5level-kaslr"
+
+
+def after_guest(ctx):
+    """The checks (see the module doc), on a guest of their own."""
     try:
-        _run(h, k, wd, ck, cfg_prefix)
-    except Exception as e:  # noqa: BLE001
-        ck.check("%s: harness" % cfg_prefix, False, "%s: %s" % (type(e).__name__, e))
+        run(ctx.k, ctx.wd, ctx.ck)
     finally:
-        h._cleanup()
+        h.cleanup()
 
 
-def _as_nobody(h, vml, memory):
+def _as_nobody(vml, memory):
     """lkstub as user nobody (setpriv): (exit status, stderr)."""
     cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", h.LKSTUB,
            "-k", vml, "-l", "127.0.0.1:%d" % h.free_port(), memory]
@@ -138,7 +100,7 @@ def _as_nobody(h, vml, memory):
     return p.returncode, p.stderr
 
 
-def _run(h, k, wd, ck, cfg):
+def run(k, wd, ck, cfg=CFG):
     ck.mark()
     vml = k["VMLINUX"]
     rc, err = h.lkstub_exit(["-k", vml, "-l", "127.0.0.1:%d" % h.free_port(), "pid:999999"])
@@ -149,37 +111,43 @@ def _run(h, k, wd, ck, cfg):
              "exit %s:\n%s" % (rc, err[-1500:]))
 
     syms = h.kernel_syms(vml)
-    initrd = build_initramfs(h, wd, k["MODDIR"])
-    base = h.CONFIGS["5level-kaslr"]
-    h.CONFIGS[cfg] = base
-    g = anon_guest_class()(cfg, k, wd).start(initrd)
-    ck.check("%s: boot without memory-backend, -device vmcoreinfo (modules: %s)"
-             % (cfg, ",".join(g.modules)),
-             "qemu_fw_cfg" in g.modules and not any(
+    d = os.path.join(wd, CFG + "-initramfs")
+    os.makedirs(d, exist_ok=True)
+    modules = h.MODULES + EXTRA_MODULES
+    initrd = h.build_initramfs(d, k["MODDIR"], modules=modules)
+    h.derive_config(cfg, "5level-kaslr")
+    g = AnonGuest(cfg, k, wd).start(initrd)
+    ck.check("%s: boot without memory-backend, -device vmcoreinfo, modules %s loaded"
+             % (cfg, ",".join(modules)),
+             all(m in g.modules for m in modules) and not any(
                  a.startswith("memory-backend") for a in g.cmdline),
-             "modules %s; cmdline %s" % (g.modules, g.cmdline))
+             "modules loaded %s; cmdline %s" % (g.modules, g.cmdline))
     off = g.kaslr_text - syms["_text"]
     pid = g.proc.pid
     g.stop()
     ck.check("%s: QMP stop" % cfg, g.status() == "paused", g.status())
 
-    # Another user may not read QEMU's memory (needs root to set up).
-    if os.geteuid() == 0 and shutil.which("setpriv"):
-        rc, err = _as_nobody(h, vml, g.ram)
+    # Another user may not read QEMU's memory: lkstub run as nobody (only
+    # root can switch to it; setpriv is util-linux's, always there).
+    what = "%s: lkstub %s as user nobody refused (EACCES, hint)" % (cfg, g.ram)
+    if os.geteuid() != 0:
+        ck.skip(what, "needs root to run lkstub as another user")
+    elif not shutil.which("setpriv"):
+        ck.check(what, False, "setpriv (util-linux) not found")
+    else:
+        rc, err = _as_nobody(vml, g.ram)
         first = (err.splitlines() or [""])[0]
-        ck.check("%s: lkstub %s as user nobody: exit %s, %s" % (cfg, g.ram, rc, first[:60]),
+        ck.check("%s: exit %s, %s" % (what, rc, first[:60]),
                  rc == 1 and first.startswith("lkstub: ") and str(pid) in first
                  and os.strerror(13) in first and "CAP_SYS_PTRACE" in first, err[-1500:])
-    else:
-        h.log("%s: skipped the permission check (needs root and setpriv)" % cfg)
 
     # pid:PID, RAM found in /proc/PID/maps
     maps = h.Stub(g, name="lkstub-pid")
-    lay = layout_line(maps)
+    lay = h.layout_line(maps)
     m = re.search(r"RAM is VMM mapping (0x[0-9a-f]+)-(0x[0-9a-f]+) \(found in /proc/%d/maps\)"
                   % pid, lay)
     ck.check("%s: lkstub pid:%d (maps): kaslr 0x%x (kallsyms 0x%x), ready in %s ms"
-             % (cfg, pid, maps.kaslr_offset() or 0, off, ready_ms(h, maps)),
+             % (cfg, pid, maps.kaslr_offset() or 0, off, h.ready_ms(maps)),
              maps.kaslr_offset() == off and m is not None, maps.summary)
 
     # pid:PID --qmp: QEMU's QMP socket serves one client at a time.
@@ -189,8 +157,8 @@ def _run(h, k, wd, ck, cfg):
     finally:
         g.grab_qmp()
     ck.check("%s: lkstub pid:%d --qmp: kaslr 0x%x, layout from QEMU over QMP, ready in %s ms"
-             % (cfg, pid, qmp.kaslr_offset() or 0, ready_ms(h, qmp)),
-             qmp.kaslr_offset() == off and "from QEMU over QMP" in layout_line(qmp),
+             % (cfg, pid, qmp.kaslr_offset() or 0, h.ready_ms(qmp)),
+             qmp.kaslr_offset() == off and "from QEMU over QMP" in h.layout_line(qmp),
              qmp.summary)
 
     # --qmp while the harness holds the QMP connection: lkstub must give up
@@ -203,7 +171,6 @@ def _run(h, k, wd, ck, cfg):
              rc == 1 and err.startswith("lkstub: ") and "qmp" in err.lower(), err[-1500:])
 
     # --region GPA:SIZE@HOSTADDR: the host address the maps discovery found.
-    region = None
     if m:
         region = h.Stub(g, ["--region", "0:%d@%s" % (GUEST_MEM, m.group(1))],
                         name="lkstub-region")
@@ -211,6 +178,10 @@ def _run(h, k, wd, ck, cfg):
                  % (cfg, m.group(1), region.kaslr_offset() or 0),
                  region.kaslr_offset() == off, region.summary)
         region.close()
+    else:
+        ck.check("%s: lkstub pid: --region 0:512M@HOSTADDR" % cfg, False,
+                 "no host address: lkstub pid: did not say where it found RAM:\n"
+                 + maps.summary)
 
     # ELF vmcore
     elf = os.path.join(wd, "vmcore.elf")
@@ -222,7 +193,7 @@ def _run(h, k, wd, ck, cfg):
              os.path.getsize(elf) > GUEST_MEM and g.status() == "paused", g.status())
     dump = h.Stub(types.SimpleNamespace(dir=g.dir, k=k, ram=elf), name="lkstub-elf")
     ck.check("%s: lkstub on the ELF vmcore: kaslr 0x%x, found by the VMCOREINFO note, ready in %s ms"
-             % (cfg, dump.kaslr_offset() or 0, ready_ms(h, dump)),
+             % (cfg, dump.kaslr_offset() or 0, h.ready_ms(dump)),
              dump.kaslr_offset() == off
              and re.search(r"found by\s+the dump's VMCOREINFO note", dump.summary),
              dump.summary)
@@ -249,7 +220,7 @@ def _run(h, k, wd, ck, cfg):
     os.unlink(flat)
     kdump = h.Stub(types.SimpleNamespace(dir=g.dir, k=k, ram=kd), name="lkstub-kdump")
     ck.check("%s: lkstub on the reassembled kdump: kaslr 0x%x, ready in %s ms"
-             % (cfg, kdump.kaslr_offset() or 0, ready_ms(h, kdump)),
+             % (cfg, kdump.kaslr_offset() or 0, h.ready_ms(kdump)),
              kdump.kaslr_offset() == off, kdump.summary)
 
     wpid = h.Stub(g, ["--write"], name="lkstub-pid-write")
@@ -279,7 +250,7 @@ def _run(h, k, wd, ck, cfg):
     # After the batteries (they read utsname): a write through pid: --write
     # (process_vm_writev), seen through QEMU's stub.
     dom = "&init_uts_ns.name.domainname"
-    want = h.DOMAIN + b"-pid\0"
+    want = DOMAIN + b"-pid\0"
     steps += [["remote", wpid.addr], ["write", "pidw.write", dom, want.hex()],
               ["read", "pidw.readback", dom, len(want)], ["disconnect"],
               ["remote", qemu], ["pick"], ["read", "pidw.qemu", dom, len(want)], ["disconnect"]]
@@ -342,108 +313,7 @@ def _run(h, k, wd, ck, cfg):
             os.unlink(f)
 
 
-# ------------------------------------------------------------------- bench
-
-BENCH_RUNS = 5
-
-
-def bench(argv):
-    """pid: (process_vm_readv) vs the mapped RAM file, same paused guest."""
-    h = _h()
-    k = h.kernel()
-    for exe in (h.LKSTUB, h.RSP_CLIENT):
-        if not os.access(exe, os.X_OK):
-            sys.exit("bench: %s missing; run make all" % exe)
-    wd = h.workdir()
-    h.log("booting the 5level-kaslr guest (RAM file) for pid: vs RAM file")
-    g = h.Guest("5level-kaslr", k, wd).start(h.build_initramfs(wd, k["MODDIR"]))
-    try:
-        g.stop()
-        fstub = h.Stub(g, name="lkstub-file")
-        pstub = h.Stub(types.SimpleNamespace(dir=g.dir, k=k, ram="pid:%d" % g.proc.pid),
-                       name="lkstub-pid")
-        h.log("pid: layout: %s" % layout_line(pstub))
-        if pstub.kaslr_offset() != fstub.kaslr_offset():
-            sys.exit("bench: pid: and file disagree on the KASLR offset:\n%s\n%s"
-                     % (fstub.summary, pstub.summary))
-        addr = int(h.summary_field(fstub.summary, "page_offset"), 16) + (16 << 20)
-        targets = (("file", fstub), ("pid", pstub))
-        for who, s in targets:
-            h.bench_line(who, "start-up", "%s ms (its `ready in`)" % ready_ms(h, s))
-            h.rsp_client(s.addr, "bench-read", "0x%x" % addr, h.BENCH_TOTAL, 131072,
-                         timeout=600)   # warm-up: first touches of the RAM file's pages
-        # Runs alternate between the two, so that other load on the
-        # machine falls on both alike; the median of BENCH_RUNS each.
-        bulk = {w: [] for w, _ in targets}
-        lat = {(w, p): [] for w, _ in targets for p in (False, True)}
-        for _ in range(BENCH_RUNS):
-            for who, s in targets:
-                rc, out = h.rsp_client(s.addr, "bench-read", "0x%x" % addr, h.BENCH_TOTAL,
-                                       131072, timeout=600)
-                m = re.search(r"read: (\d+) bytes in ([\d.]+) s = ([\d.]+) MB/s", out)
-                if rc or not m or int(m.group(1)) != h.BENCH_TOTAL:
-                    sys.exit("bench-read through %s: %s" % (who, out))
-                bulk[who].append(float(m.group(3)))
-        # 8-byte reads: unpinned, then client and lkstub on one core (on an
-        # idle machine, cross-core wake-ups dominate the unpinned figure).
-        cpu = sorted(os.sched_getaffinity(0))[0]
-        allcpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
-        for pinned in (False, True):
-            for who, s in targets:
-                if pinned:
-                    subprocess.run(["taskset", "-a", "-p", "-c", str(cpu), str(s.proc.pid)],
-                                   check=True, stdout=subprocess.DEVNULL)
-            for _ in range(BENCH_RUNS):
-                for who, s in targets:
-                    cmd = [h.RSP_CLIENT, s.addr, "bench-latency", "0x%x" % addr, "10000"]
-                    if pinned:
-                        cmd = ["taskset", "-c", str(cpu)] + cmd
-                    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       text=True, timeout=600)
-                    m = re.search(r"mean ([\d.]+) us, median ([\d.]+) us", p.stdout)
-                    if p.returncode or not m:
-                        sys.exit("bench-latency through %s: %s" % (who, p.stdout))
-                    lat[(who, pinned)].append((float(m.group(2)), float(m.group(1))))
-            for who, s in targets:
-                if pinned:
-                    subprocess.run(["taskset", "-a", "-p", "-c", allcpus, str(s.proc.pid)],
-                                   check=True, stdout=subprocess.DEVNULL)
-        mid = BENCH_RUNS // 2
-        for who, _ in targets:
-            got = sorted(bulk[who])
-            h.bench_line(who, "read 64 MiB", "%.1f MB/s (chunk 131072; median of %s MB/s)"
-                         % (got[mid], "/".join("%.1f" % x for x in got)))
-            for pinned in (False, True):
-                got = sorted(lat[(who, pinned)])
-                h.bench_line(who, "8-byte read, %s" % ("client and lkstub on cpu %d" % cpu
-                                                       if pinned else "unpinned"),
-                             "median %.1f us, mean %.1f us (10000 reads; median run of %d; "
-                             "run medians %s us)" % (got[mid] + (BENCH_RUNS, "/".join(
-                                 "%.1f" % x for x, _ in got))))
-        # The two must have read the same bytes.
-        a = h.rsp_client_read(fstub.addr, addr, 4096)
-        b = h.rsp_client_read(pstub.addr, addr, 4096)
-        h.bench_line("both", "same 4 KiB at the bench address", "yes" if a and a == b else "NO")
-        return 0 if a and a == b else 1
-    finally:
-        h._cleanup()
-
-
-def standalone_run(argv):
-    h = _h()
-    ck = h.Checks()
-    k = h.kernel()
-    wd = h.workdir()
-    run(k, wd, ck)
-    print("%d passed, %d failed" % (ck.passed, ck.failed))
-    return 1 if ck.failed else 0
-
-
 if __name__ == "__main__":
-    sys.path.insert(0, HERE)
-    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
-    if cmd == "run":
-        sys.exit(standalone_run(sys.argv[2:]))
-    if cmd == "bench":
-        sys.exit(bench(sys.argv[2:]))
-    sys.exit(__doc__)
+    if len(sys.argv) < 2 or sys.argv[1] != "run":
+        sys.exit(__doc__)
+    sys.exit(h.standalone(after_guest))
