@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "stub/cli/memory_arg.h"
 
 const char options_usage[] =
 "usage: lkstub [options] MEMORY\n"
@@ -167,7 +168,10 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 				       "each other", layout_name(o->layout));
 		o->layout = LAYOUT_EXPLICIT;
 	}
-	bool is_pid = !strncmp(o->memory, "pid:", 4);
+	int pid = memory_arg_pid(o->memory);
+	if (pid < 0)
+		return set_err(err, "%s: expected pid:PID", o->memory);
+	bool is_pid = pid > 0;
 	if (o->qmp && !is_pid)
 		return set_err(err, "--qmp needs MEMORY = pid:PID");
 	if (o->qmp && o->nr_regions)

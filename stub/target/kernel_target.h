@@ -15,6 +15,15 @@
  * decimal (Thread 1000042 is pid 42). */
 #define TASK_TID_BASE 1000000u
 
+/* Finds the kernel of vm in m: may rewrite m's regions and RAM window
+ * (it is given a view, kept only on success) and fills ki and where. */
+struct kernel_finder {
+	int (*locate)(void *ctx, struct guest_mem *m, const struct vmlinux *vm,
+		      struct kernel_info *ki, struct locate_result *where,
+		      char *err);
+	void *ctx;
+};
+
 struct kernel_target {
 	struct guest_mem *mem;
 	const struct vmlinux *vm;
@@ -33,9 +42,9 @@ struct kernel_target {
 	struct saved_regs *cpu_ctl;
 	unsigned nr_cpu_ctl;
 
-	/* Find the kernel again (after a reboot): set by the caller, which
-	 * knows how it was found the first time. */
-	int (*relocate)(struct kernel_target *kt, char *err);
+	/* How to find the kernel (at start and again after a reboot): set by
+	 * the caller, which knows what the memory is. */
+	struct kernel_finder finder;
 
 	/* Tasks as threads (kernel_threads.c). */
 	struct btf_types btf;
@@ -65,7 +74,11 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out);
 /* The gdb command that loads the symbols at their runtime addresses. */
 void kernel_target_gdb_command(const struct kernel_target *kt,
 			       struct strbuf *out);
-/* Find the kernel again; says what changed on stderr. */
+/* Find the kernel with kt->finder, all or nothing: the regions, RAM
+ * window, kernel info and layout change together, and only on success. */
+int kernel_target_locate(struct kernel_target *kt, char *err);
+/* Find the kernel again; says what changed on stderr. On failure kt
+ * serves what it had. */
 int kernel_target_rescan(struct kernel_target *kt, char *err);
 /* `monitor CMD` */
 int kernel_target_monitor(void *t, const char *cmd, struct strbuf *out);
