@@ -16,7 +16,7 @@
 
 CC       ?= cc
 O        ?= build
-PKGS     := libelf libbpf libkdumpfile
+PKGS     := libelf libbpf libkdumpfile zlib
 VERSION  := 0.1.0
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \

@@ -87,6 +87,9 @@ int main(int argc, char **argv)
 	kernel_target_refresh_cpus(&kt);
 	kernel_target_init_tasks(&kt);
 	memory_arg_cpu_regs(&ma, &kt);
+	if (!opts.no_symbols && kernel_symbols_init(&kt, opts.cache, err))
+		fprintf(stderr, "lkstub: no symbols for gdb (%s): load them "
+			"with the add-symbol-file line below\n", err);
 
 	struct target target = { &kernel_target_ops, &kt };
 	struct server *srv = server_open(opts.listen, &target, err);
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
 
 	int rc = server_run(srv);
 	server_close(srv);
+	kernel_symbols_free(&kt);
 	guest_mem_close(&mem);
 	vmlinux_close(&vm);
 	return rc ? 1 : 0;

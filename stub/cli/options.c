@@ -30,10 +30,18 @@ const char options_usage[] =
 "      --discover HOW     auto (default), vmcoreinfo, or banner (find the\n"
 "                         kernel image without vmcoreinfo)\n"
 "      --wait[=SECONDS]   wait for the kernel to appear (guest still booting)\n"
+"      --cache DIR        where lkstub writes the files gdb loads symbols\n"
+"                         through (default $XDG_CACHE_HOME/lkstub or\n"
+"                         ~/.cache/lkstub)\n"
+"      --no-symbols       do not offer gdb the vmlinux and modules (then\n"
+"                         load them with the printed add-symbol-file)\n"
 "  -h, --help             this text\n"
 "  -V, --version          lkstub's version\n";
 
-enum { OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT, OPT_QMP };
+enum {
+	OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT, OPT_QMP,
+	OPT_CACHE, OPT_NO_SYMBOLS,
+};
 
 static const struct option long_opts[] = {
 	{ "vmlinux", required_argument, NULL, 'k' },
@@ -46,6 +54,8 @@ static const struct option long_opts[] = {
 	{ "discover", required_argument, NULL, OPT_DISCOVER },
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "qmp", required_argument, NULL, OPT_QMP },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -131,6 +141,14 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 			break;
 		case OPT_QMP:
 			o->qmp = optarg;
+			break;
+		case OPT_CACHE:
+			if (!*optarg)
+				return set_err(err, "--cache: empty path");
+			o->cache = optarg;
+			break;
+		case OPT_NO_SYMBOLS:
+			o->no_symbols = true;
 			break;
 		case OPT_WAIT:
 			o->wait = true;

@@ -20,6 +20,8 @@ struct options {
 	unsigned nr_regions;
 	bool write;
 	struct discover_opts discover;
+	const char *cache;    /* --cache DIR, or NULL for the default */
+	bool no_symbols;
 	bool wait;
 	unsigned wait_seconds; /* 0: wait for ever */
 	bool help, version;

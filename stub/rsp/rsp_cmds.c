@@ -19,6 +19,10 @@ static int cmd_qSupported(struct rsp_session *s, const char *args,
 	rsp_reply_str(r, size);
 	if (arch && arch->target_xml)
 		rsp_reply_str(r, ";qXfer:features:read+");
+	if (t->ops->libraries)
+		rsp_reply_str(r, ";qXfer:libraries:read+");
+	if (t->ops->exec_file)
+		rsp_reply_str(r, ";qXfer:exec-file:read+");
 	rsp_reply_str(r, ";qXfer:threads:read+;QStartNoAckMode+"
 			 ";qSearch:memory+;vContSupported-");
 	return RSP_DONE;

@@ -129,6 +129,8 @@ const struct target_ops kernel_target_ops = {
 	.thread_extra = kt_thread_extra,
 	.read_regs = kt_read_regs,
 	.monitor = kernel_target_monitor,
+	.libraries = kernel_symbols_libraries,
+	.exec_file = kernel_symbols_exec_file,
 	.on_attach = kt_on_attach,
 };
 

@@ -4,7 +4,10 @@
 #ifndef LKSTUB_KERNEL_TARGET_H
 #define LKSTUB_KERNEL_TARGET_H
 
+#include <limits.h>
+
 #include "stub/rsp/target.h"
+#include "symbols/elf_sections.h"
 #include "symbols/locate.h"
 #include "symbols/tasks.h"
 #include "common/err.h"
@@ -22,6 +25,21 @@ struct kernel_finder {
 		      struct kernel_info *ki, struct locate_result *where,
 		      char *err);
 	void *ctx;
+};
+
+/* What gdb is offered to load symbols from (kernel_symbols.c). */
+struct kernel_symbols {
+	bool ready;                  /* init succeeded: serve them */
+	char dir[PATH_MAX];          /* CACHE/BUILD-ID */
+	char exec_file[PATH_MAX];    /* the placeholder executable */
+	char name[256];              /* the vmlinux's file name */
+	uint32_t crc;                /* of the vmlinux, for its debuglink */
+	uint64_t entry;              /* its e_entry */
+	struct elf_section *secs;    /* the vmlinux's allocated sections */
+	uint64_t *offsets;           /* what gdb adds to each */
+	unsigned *order;             /* section order in the map */
+	unsigned nr_secs;
+	struct strbuf libraries;     /* the library list document */
 };
 
 struct kernel_target {
@@ -54,6 +72,9 @@ struct kernel_target {
 	uint32_t *by_pid;            /* indices into tasks, sorted by pid */
 	size_t by_pid_cap;
 	bool listed;                 /* a snapshot has been taken */
+
+	/* Symbols for gdb (kernel_symbols.c). */
+	struct kernel_symbols sym;
 };
 
 /* Open the BTF and resolve the type layouts (tasks degrade without). */
@@ -64,6 +85,16 @@ bool kt_thread_alive(void *t, uint32_t tid);
 void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len);
 void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len);
 void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs);
+
+/* Symbols for gdb: the cache directory (NULL: the default), the files in
+ * it, then the library list and the placeholder executable as target
+ * operations. */
+#define KT_LIBRARIES_MAX (4u << 20)
+int kernel_symbols_init(struct kernel_target *kt, const char *cache,
+			char *err);
+const struct strbuf *kernel_symbols_libraries(void *t, bool refresh);
+const char *kernel_symbols_exec_file(void *t);
+void kernel_symbols_free(struct kernel_target *kt);
 
 extern const struct target_ops kernel_target_ops;
 
