@@ -122,7 +122,8 @@ static int out_align(struct elf_out *o, size_t a)
 	return o->len % a ? out_put(o, zero, a - o->len % a) : 0;
 }
 
-static int write_elf(const char *path, uint16_t machine, uint64_t entry,
+static int write_elf(const char *path, uint16_t type, uint16_t machine,
+		     uint64_t entry,
 		     const struct elf_section *secs, const unsigned *order,
 		     unsigned n, const char *link, uint32_t crc, char *err)
 {
@@ -207,7 +208,7 @@ static int write_elf(const char *path, uint16_t machine, uint64_t entry,
 	h->e_ident[EI_CLASS] = ELFCLASS64;
 	h->e_ident[EI_DATA] = ELFDATA2LSB;
 	h->e_ident[EI_VERSION] = EV_CURRENT;
-	h->e_type = ET_EXEC;
+	h->e_type = type;
 	h->e_machine = machine;
 	h->e_version = EV_CURRENT;
 	h->e_entry = entry;
@@ -232,21 +233,21 @@ int symfile_placeholder(const char *dir, uint16_t machine, char *path,
 {
 	if (snprintf(path, path_len, "%s/lkstub-kernel", dir) >= (int)path_len)
 		return set_err(err, "%s: path too long", dir);
-	return write_elf(path, machine, 0, NULL, NULL, 0, NULL, 0, err);
+	return write_elf(path, ET_EXEC, machine, 0, NULL, NULL, 0, NULL, 0, err);
 }
 
-int symfile_section_map(const char *dir, const char *name,
-			const char *object_path, uint32_t crc,
+int symfile_section_map(const char *dir, const char *name, const char *tag,
+			const char *object_path, uint32_t crc, uint16_t type,
 			uint16_t machine, uint64_t entry,
 			const struct elf_section *secs, const uint64_t *addrs,
 			unsigned n, unsigned *order, char *path,
 			size_t path_len, char *err)
 {
 	char link[PATH_MAX];
-	if (strchr(name, '/') ||
+	if (strchr(name, '/') || strchr(tag, '/') ||
 	    snprintf(link, sizeof(link), "%s/%s", dir, name) >=
 		    (int)sizeof(link) ||
-	    snprintf(path, path_len, "%s/%s.lkstub", dir, name) >=
+	    snprintf(path, path_len, "%s/%s@%s.lkstub", dir, name, tag) >=
 		    (int)path_len)
 		return set_err(err, "%s: bad name or path too long", name);
 	/* Sections that stay at 0 first (see the header), then the rest in
@@ -269,5 +270,6 @@ int symfile_section_map(const char *dir, const char *name,
 		if (symlink(real, link))
 			return set_err(err, "%s: %s", link, strerror(errno));
 	}
-	return write_elf(path, machine, entry, secs, order, n, name, crc, err);
+	return write_elf(path, type, machine, entry, secs, order, n, name, crc,
+			 err);
 }

@@ -29,13 +29,16 @@ int symfile_crc32(const char *path, uint32_t *crc, char *err);
 int symfile_placeholder(const char *dir, uint16_t machine, char *path,
 			size_t path_len, char *err);
 
-/* dir/NAME.lkstub, the section map of the object at object_path (its
- * sections secs[0..n), what gdb will add to each in addrs[], its entry
- * point, which gdb needs to see to read the object's ELF symbols), and
+/* dir/NAME@TAG.lkstub, the section map of the object at object_path (its
+ * sections secs[0..n), what gdb will add to each in addrs[], its ELF
+ * type and entry point: gdb pairs the map's sections with the object's
+ * only when both agree), and
  * dir/NAME -> the object. order[] gets the map's section order (indexes
- * into secs): the library list gives the addresses in that order. */
-int symfile_section_map(const char *dir, const char *name,
-			const char *object_path, uint32_t crc,
+ * into secs): the library list gives the addresses in that order. The
+ * tag names one placement (a KASLR offset, a module load): gdb keeps a
+ * library whose name it has seen, so a moved object needs a new name. */
+int symfile_section_map(const char *dir, const char *name, const char *tag,
+			const char *object_path, uint32_t crc, uint16_t type,
 			uint16_t machine, uint64_t entry,
 			const struct elf_section *secs, const uint64_t *addrs,
 			unsigned n, unsigned *order, char *path,

@@ -87,7 +87,9 @@ int main(int argc, char **argv)
 	kernel_target_refresh_cpus(&kt);
 	kernel_target_init_tasks(&kt);
 	memory_arg_cpu_regs(&ma, &kt);
-	if (!opts.no_symbols && kernel_symbols_init(&kt, opts.cache, err))
+	if (!opts.no_symbols &&
+	    kernel_symbols_init(&kt, opts.cache, opts.module_dirs,
+				opts.nr_module_dirs, err))
 		fprintf(stderr, "lkstub: no symbols for gdb (%s): load them "
 			"with the add-symbol-file line below\n", err);
 

@@ -33,6 +33,9 @@ const char options_usage[] =
 "      --cache DIR        where lkstub writes the files gdb loads symbols\n"
 "                         through (default $XDG_CACHE_HOME/lkstub or\n"
 "                         ~/.cache/lkstub)\n"
+"      --modules DIR      where the modules' object files are (repeatable;\n"
+"                         default /usr/lib/debug/lib/modules/RELEASE, then\n"
+"                         /lib/modules/RELEASE of the guest's kernel)\n"
 "      --no-symbols       do not offer gdb the vmlinux and modules (then\n"
 "                         load them with the printed add-symbol-file)\n"
 "  -h, --help             this text\n"
@@ -40,7 +43,7 @@ const char options_usage[] =
 
 enum {
 	OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT, OPT_QMP,
-	OPT_CACHE, OPT_NO_SYMBOLS,
+	OPT_CACHE, OPT_NO_SYMBOLS, OPT_MODULES,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "qmp", required_argument, NULL, OPT_QMP },
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
+	{ "modules", required_argument, NULL, OPT_MODULES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -146,6 +150,14 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 			if (!*optarg)
 				return set_err(err, "--cache: empty path");
 			o->cache = optarg;
+			break;
+		case OPT_MODULES:
+			if (o->nr_module_dirs == OPTIONS_MAX_MODULE_DIRS)
+				return set_err(err, "--modules: at most %d",
+					       OPTIONS_MAX_MODULE_DIRS);
+			if (!*optarg)
+				return set_err(err, "--modules: empty path");
+			o->module_dirs[o->nr_module_dirs++] = optarg;
 			break;
 		case OPT_NO_SYMBOLS:
 			o->no_symbols = true;

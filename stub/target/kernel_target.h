@@ -8,6 +8,8 @@
 
 #include "stub/rsp/target.h"
 #include "symbols/elf_sections.h"
+#include "symbols/module_files.h"
+#include "symbols/modules.h"
 #include "symbols/locate.h"
 #include "symbols/tasks.h"
 #include "common/err.h"
@@ -27,6 +29,18 @@ struct kernel_finder {
 	void *ctx;
 };
 
+/* A loaded module as offered to gdb: its section map and what gdb adds
+ * to each section, or why it has none. */
+struct ks_module {
+	char name[MODULE_NAME_MAX];
+	uint64_t addr;               /* its struct module: a reload differs */
+	char file[PATH_MAX];         /* the object file ("" when none) */
+	char map[PATH_MAX];          /* its section map ("" when none) */
+	uint64_t *addrs;             /* in map order */
+	unsigned n;
+	char why[160];               /* why it has no symbols, if so */
+};
+
 /* What gdb is offered to load symbols from (kernel_symbols.c). */
 struct kernel_symbols {
 	bool ready;                  /* init succeeded: serve them */
@@ -35,11 +49,24 @@ struct kernel_symbols {
 	char name[256];              /* the vmlinux's file name */
 	uint32_t crc;                /* of the vmlinux, for its debuglink */
 	uint64_t entry;              /* its e_entry */
+	uint16_t type;               /* its e_type */
 	struct elf_section *secs;    /* the vmlinux's allocated sections */
 	uint64_t *offsets;           /* what gdb adds to each */
 	unsigned *order;             /* section order in the map */
 	unsigned nr_secs;
 	struct strbuf libraries;     /* the library list document */
+	/* Modules: where their files are, the guest's list, and what was
+	 * made for each (kept across listings: a module's map is made
+	 * once per load). */
+	const char *const *module_dirs; /* --modules, or NULL: defaults */
+	unsigned nr_module_dirs;
+	struct module_files files;
+	char files_release[65];      /* the kernel release indexed for */
+	struct module_layout mod_layout;
+	struct module_list mods;
+	struct ks_module *offered;
+	size_t nr_offered;
+	uint64_t mods_hash;          /* of the last list served */
 };
 
 struct kernel_target {
@@ -91,9 +118,14 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs);
  * operations. */
 #define KT_LIBRARIES_MAX (4u << 20)
 int kernel_symbols_init(struct kernel_target *kt, const char *cache,
+			const char *const *module_dirs, unsigned nr_module_dirs,
 			char *err);
+/* `monitor symbols`: what gdb is offered, from where, and why not. */
+void kernel_symbols_report(struct kernel_target *kt, struct strbuf *out);
 const struct strbuf *kernel_symbols_libraries(void *t, bool refresh);
 const char *kernel_symbols_exec_file(void *t);
+/* Has the module list changed since the library list was last built? */
+bool kernel_symbols_changed(void *t);
 void kernel_symbols_free(struct kernel_target *kt);
 
 extern const struct target_ops kernel_target_ops;
