@@ -64,6 +64,9 @@ struct target_ops {
 	 * when gdb starts reading (offset 0): the target may rebuild it;
 	 * otherwise it returns the same bytes. NULL: no libraries. */
 	const struct strbuf *(*libraries)(void *t, bool refresh);
+	/* Has the library list changed since gdb last read it? Stop replies
+	 * then say `library:` so gdb reads it again. May be NULL. */
+	bool (*libraries_changed)(void *t);
 	/* The executable gdb should load (qXfer:exec-file:read), or NULL. */
 	const char *(*exec_file)(void *t);
 	/* Called when a client connects, so the target can notice a changed

@@ -179,6 +179,7 @@ static void offer_module(struct kernel_target *kt, const struct kmodule *m,
 	memset(o, 0, sizeof(*o));
 	snprintf(o->name, sizeof(o->name), "%s", m->name);
 	o->addr = m->addr;
+	o->text = kmodule_section_addr(m, ".text");
 	const char *file = module_files_find(&ks->files, m->name);
 	if (!file) {
 		snprintf(o->why, sizeof(o->why), "no object file (searched %s)",
@@ -300,11 +301,13 @@ bool kernel_symbols_changed(void *t)
 {
 	struct kernel_target *kt = t;
 	struct kernel_symbols *ks = &kt->sym;
-	if (!ks->ready)
-		return false;
-	uint64_t before = ks->mods_hash;
-	modules_read(&kt->ki, kt->vm, &ks->mod_layout, &ks->mods);
-	return list_hash(&ks->mods) != before;
+	if (!ks->ready || !ks->libraries.len)
+		return false; /* gdb has not read a list yet */
+	struct module_list now = { 0 };
+	modules_read(&kt->ki, kt->vm, &ks->mod_layout, &now);
+	bool changed = list_hash(&now) != ks->mods_hash;
+	module_list_free(&now);
+	return changed;
 }
 
 const struct strbuf *kernel_symbols_libraries(void *t, bool refresh)
@@ -356,10 +359,7 @@ void kernel_symbols_report(struct kernel_target *kt, struct strbuf *out)
 		const struct ks_module *o = &ks->offered[i];
 		if (o->map[0])
 			strbuf_printf(out, "  %-20s %#llx  %s\n", o->name,
-				      (unsigned long long)
-					      kmodule_section_addr(
-						      &ks->mods.v[i], ".text"),
-				      o->file);
+				      (unsigned long long)o->text, o->file);
 		else
 			strbuf_printf(out, "  %-20s no symbols: %s\n", o->name,
 				      o->why);

@@ -131,6 +131,7 @@ const struct target_ops kernel_target_ops = {
 	.monitor = kernel_target_monitor,
 	.libraries = kernel_symbols_libraries,
 	.exec_file = kernel_symbols_exec_file,
+	.libraries_changed = kernel_symbols_changed,
 	.on_attach = kt_on_attach,
 };
 

@@ -34,6 +34,7 @@ struct kernel_finder {
 struct ks_module {
 	char name[MODULE_NAME_MAX];
 	uint64_t addr;               /* its struct module: a reload differs */
+	uint64_t text;               /* where its .text is */
 	char file[PATH_MAX];         /* the object file ("" when none) */
 	char map[PATH_MAX];          /* its section map ("" when none) */
 	uint64_t *addrs;             /* in map order */

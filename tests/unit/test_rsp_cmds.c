@@ -662,6 +662,81 @@ static void output_cap_drops_client(void **state)
 	strbuf_free(&small);
 }
 
+/* The library list and the executable, for a target that has them; a
+ * stop after a resume says `library:` when the list changed, `?` never. */
+static struct strbuf libs_doc;
+static bool libs_changed, libs_refreshed;
+
+static const struct strbuf *fake_libraries(void *t, bool refresh)
+{
+	(void)t;
+	libs_refreshed = refresh;
+	return &libs_doc;
+}
+
+static const char *fake_exec_file(void *t)
+{
+	(void)t;
+	return "/cache/lkstub-kernel";
+}
+
+static bool fake_libraries_changed(void *t)
+{
+	(void)t;
+	return libs_changed;
+}
+
+static void xfer_libraries_and_exec_file(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.libraries = fake_libraries;
+	c->ops.exec_file = fake_exec_file;
+	c->ops.libraries_changed = fake_libraries_changed;
+	strbuf_init(&libs_doc, 1 << 20);
+	strbuf_printf(&libs_doc, "<library-list>\n");
+	for (int i = 0; i < 4000; i++) /* more than one packet */
+		strbuf_printf(&libs_doc, "<library name=\"/c/m%d#$}*\"/>\n", i);
+	strbuf_printf(&libs_doc, "</library-list>\n");
+	const char *r = send(c, "qSupported");
+	assert_non_null(strstr(r, ";qXfer:libraries:read+"));
+	assert_non_null(strstr(r, ";qXfer:exec-file:read+"));
+
+	/* Read in slices, as gdb does; the target rebuilds at offset 0. */
+	struct strbuf got;
+	strbuf_init(&got, 1 << 20);
+	size_t off = 0;
+	for (int guard = 0; guard < 100; guard++) {
+		char pkt[64];
+		snprintf(pkt, sizeof(pkt), "qXfer:libraries:read::%zx,8000",
+			 off);
+		send(c, pkt);
+		assert_true(libs_refreshed == (off == 0));
+		const char *rep = c->reply[c->n - 1];
+		size_t len = c->len[c->n - 1];
+		assert_true(len >= 1 && (rep[0] == 'm' || rep[0] == 'l'));
+		strbuf_append(&got, rep + 1, len - 1);
+		off = got.len;
+		if (rep[0] == 'l')
+			break;
+	}
+	assert_int_equal(got.len, libs_doc.len);
+	assert_memory_equal(got.buf, libs_doc.buf, got.len);
+	strbuf_free(&got);
+	assert_string_equal(send(c, "qXfer:libraries:read:x:0,10"), "E00");
+
+	/* The annex is a process id; any gets the one executable. */
+	assert_string_equal(send(c, "qXfer:exec-file:read:1:0,1000"),
+			    "l/cache/lkstub-kernel");
+	assert_string_equal(send(c, "qXfer:exec-file:read::5,3"), "me/l");
+
+	libs_changed = true;
+	assert_string_equal(send(c, "?"), "T05thread:01;");
+	assert_string_equal(send(c, "c"), "T05thread:01;library:;");
+	libs_changed = false;
+	assert_string_equal(send(c, "c"), "T05thread:01;");
+	strbuf_free(&libs_doc);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -680,6 +755,7 @@ int main(void)
 		T(thread_extra_info),
 		T(xfer_target_xml_paged),
 		T(xfer_threads),
+		T(xfer_libraries_and_exec_file),
 		T(registers_g),
 		T(registers_p),
 		T(register_writes_refused),
