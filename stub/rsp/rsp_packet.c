@@ -248,6 +248,29 @@ bool rsp_append_binary(struct strbuf *out, const void *data, size_t len)
 	return true;
 }
 
+size_t rsp_escape_binary(char *dst, size_t room, const void *src, size_t len,
+			 size_t *used)
+{
+	const unsigned char *p = src;
+	size_t in = 0, out = 0;
+	for (;;) {
+		size_t max = len - in < room - out ? len - in : room - out;
+		size_t run = 0;
+		while (run < max && !needs_escape(p[in + run]))
+			run++;
+		memmove(dst + out, p + in, run); /* may overlap: see header */
+		in += run;
+		out += run;
+		if (run == max || room - out < 2)
+			break; /* all in, room full, or no room for a pair */
+		unsigned char c = p[in++];
+		dst[out++] = '}';
+		dst[out++] = (char)(c ^ 0x20);
+	}
+	*used = in;
+	return out;
+}
+
 bool rsp_encode(struct strbuf *out, const void *payload, size_t len)
 {
 	size_t start = rsp_frame_begin(out);
