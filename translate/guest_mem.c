@@ -34,8 +34,9 @@ int guest_mem_view(struct guest_mem *view, const struct guest_mem *m,
 	view->cap_regions = 0;
 	if (reserve_regions(view, m->nr_regions ? m->nr_regions : 1, err))
 		return -1;
-	memcpy(view->regions, m->regions,
-	       m->nr_regions * sizeof(m->regions[0]));
+	if (m->nr_regions) /* none yet: m->regions is NULL */
+		memcpy(view->regions, m->regions,
+		       m->nr_regions * sizeof(m->regions[0]));
 	return 0;
 }
 

@@ -211,6 +211,26 @@ static void test_view_swap(void **state)
 	synth_close(&s);
 }
 
+/* A view of memory that has no regions yet (a RAM file before the
+ * layout is chosen): empty, then regions of its own. */
+static void test_view_of_no_regions(void **state)
+{
+	(void)state;
+	struct synth s;
+	char err[ERR_LEN];
+	synth_open(&s, 0x10000, false);
+	assert_int_equal(s.mem.nr_regions, 0);
+	struct guest_mem v;
+	assert_int_equal(guest_mem_view(&v, &s.mem, err), 0);
+	assert_int_equal(v.nr_regions, 0);
+	assert_int_equal(guest_mem_add_region(&v, 0, 0x10000, 0, err), 0);
+	guest_mem_swap_view(&s.mem, &v);
+	guest_mem_close_view(&v);
+	assert_int_equal(s.mem.nr_regions, 1);
+	assert_non_null(guest_mem_find(&s.mem, 0x1000));
+	synth_close(&s);
+}
+
 static void test_find_edges(void **state)
 {
 	(void)state;
@@ -679,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_regions_many),
 		cmocka_unit_test(test_regions_max),
 		cmocka_unit_test(test_view_swap),
+		cmocka_unit_test(test_view_of_no_regions),
 		cmocka_unit_test(test_find_edges),
 		cmocka_unit_test(test_read_adjacent_regions),
 		cmocka_unit_test(test_read_hole),
