@@ -722,7 +722,9 @@ def _reboot(cfg, g, k, ck, syms, want_rel, t):
         ok = (("KASLR offset 0x%x," % offn) in mon and rel == want_rel.hex()
               and up is not None and 0 <= up <= since + 1 and j_later and j_later > j)
         if how == "monitor rescan":
-            ok = ok and note.startswith("ok") and ("KASLR offset 0x%x;" % offn) in note
+            # "found: HOW\nKASLR offset 0x...\n" then the symbols' line
+            ok = ok and note.startswith("ok") and re.search(
+                r"^KASLR offset 0x%x$" % offn, note, re.M) is not None
         else:
             ok = ok and (not moved or "no longer where it was" in said)
         if moved:
