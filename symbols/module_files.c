@@ -121,7 +121,8 @@ int module_files_index(struct module_files *mf, const char *const *dirs,
 		if (off >= sizeof(mf->note))
 			off = sizeof(mf->note) - 1;
 	}
-	qsort(mf->v, mf->n, sizeof(mf->v[0]), by_name);
+	if (mf->n) /* none found: mf->v is NULL */
+		qsort(mf->v, mf->n, sizeof(mf->v[0]), by_name);
 	return 0;
 }
 

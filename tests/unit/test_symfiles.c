@@ -374,6 +374,26 @@ static void test_module_files(void **state)
 	module_files_free(&mf);
 }
 
+/* No module files at all (directories absent or empty): an empty index. */
+static void test_module_files_none(void **state)
+{
+	(void)state;
+	char empty[PATH_MAX], absent[PATH_MAX + 8];
+	snprintf(empty, sizeof(empty), "%s/empty", tmpdir);
+	mkdir_p(empty);
+	snprintf(absent, sizeof(absent), "%s/none", tmpdir);
+	const char *dirs[] = { empty, absent };
+	struct module_files mf;
+	char err[ERR_LEN];
+	assert_int_equal(module_files_index(&mf, dirs, 2, err), 0);
+	assert_int_equal(mf.n, 0);
+	assert_null(module_files_find(&mf, "dummy"));
+	module_files_free(&mf);
+	assert_int_equal(module_files_index(&mf, dirs, 0, err), 0);
+	assert_int_equal(mf.n, 0);
+	module_files_free(&mf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_placeholder),
 		cmocka_unit_test(test_library_list),
 		cmocka_unit_test(test_module_files),
+		cmocka_unit_test(test_module_files_none),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
