@@ -152,6 +152,8 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 	strbuf_printf(out, "  cpus          %s%s\n", kt->cpu_note,
 		      kt->nr_cpu_regs ? "; registers from the dump" : "");
 	for (unsigned i = 0; i < kt->nr_cpu_ctl && i < kt->nr_cpus; i++) {
+		if (!kt->cpu_ctl[i].n)
+			continue;
 		strbuf_printf(out, "    CPU#%u", kt->cpus[i]);
 		for (unsigned j = 0; j < kt->cpu_ctl[i].n; j++)
 			strbuf_printf(out, " %s %#llx", kt->cpu_ctl[i].r[j].name,
