@@ -127,7 +127,9 @@ def run(h, ck, g, k, wd, elf, off, cfg):
     m = re.search(r"(\d+) regions in all", s.summary)
     shown = re.findall(r"^\s+GPA (0x[0-9a-f]+|0)-(0x[0-9a-f]+): ELF dump", s.summary, re.M)
     nreg = int(m.group(1)) if m else len(shown)
-    warned = [l for l in s.summary.splitlines() if l.startswith("lkstub: ")]
+    # Warnings come before the summary ("lkstub VERSION: Linux ...").
+    head = re.split(r"^lkstub [^:\s]+: ", s.summary, maxsplit=1, flags=re.M)[0]
+    warned = [l for l in head.splitlines() if l.startswith("lkstub: ")]
     got = (h.rsp_client_read(s.addr, banner, 128), h.rsp_client_read(s.addr, uts, 390))
     ck.check("%s: lkstub on makedumpfile -E -d 31 (%d MiB, %d PT_LOADs): %d regions, "
              "kaslr 0x%x, no warning, banner and init_uts_ns as the full dump"
@@ -136,8 +138,9 @@ def run(h, ck, g, k, wd, elf, off, cfg):
              and s.kaslr_offset() == off
              and not warned and got == want
              and [(int(a, 16), int(b, 16)) for a, b in shown] == [tuple(c) for c in covered[:len(shown)]],
-             "PT_LOADs %d, merged %d, regions %d\n%s\n%s" % (len(loads), len(covered), nreg,
-                                                             "\n".join(warned[:5]), s.summary[-2000:]))
+             "PT_LOADs %d, merged %s, regions %d, shown %s\nkaslr %s; reads %s (full dump %s)"
+             "\nwarnings: %s\n%s" % (len(loads), covered, nreg, shown, s.kaslr_offset(), got, want,
+                                      "\n".join(warned[:5]), s.summary[-2000:]))
     s.close()
 
     # The dump truncated under lkstub.
