@@ -7,7 +7,8 @@
  * read returns 0 bytes, and whatever process gets the pid next is never
  * read or written (process_vm_readv/writev name a pid at every call; see
  * docs/design.md for the measurements behind the choice). A pidfd tells
- * an exit from an exec when that happens. */
+ * an exit from an exec when that happens; without one (Linux < 5.3) a
+ * byte read again where a read last worked does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,6 +27,8 @@ struct mem_process {
 	pid_t pid;
 	int mem_fd; /* /proc/PID/mem: pins the VMM's address space */
 	int pidfd;  /* -1 where pidfd_open is missing (Linux < 5.3) */
+	uint64_t probe;  /* where a read last worked */
+	bool have_probe;
 	char failure[ERR_LEN];
 };
 
@@ -33,6 +36,15 @@ static bool exited(const struct mem_process *p)
 {
 	struct pollfd pf = { p->pidfd, POLLIN, 0 };
 	return p->pidfd >= 0 && poll(&pf, 1, 0) == 1;
+}
+
+/* Is the address space the fd holds gone, asked without a read? */
+static bool gone(const struct mem_process *p)
+{
+	char c;
+	if (p->pidfd >= 0)
+		return exited(p);
+	return p->have_probe && pread(p->mem_fd, &c, 1, (off_t)p->probe) == 0;
 }
 
 /* The address space the fd holds is gone (a read at any address returns
@@ -65,6 +77,8 @@ static size_t mem_process_read(void *src, uint64_t off, void *buf,
 			mark_gone(p);
 		if (n <= 0)
 			break; /* -1 (EIO): not mapped in the VMM */
+		p->probe = off + done;
+		p->have_probe = true;
 		done += (size_t)n;
 	}
 	return done;
@@ -117,7 +131,7 @@ static int mem_process_write(void *src, uint64_t off, const void *buf,
 static const char *mem_process_failure(void *src)
 {
 	struct mem_process *p = src;
-	if (!p->failure[0] && exited(p))
+	if (!p->failure[0] && gone(p))
 		mark_gone(p);
 	return p->failure[0] ? p->failure : NULL;
 }
@@ -152,9 +166,11 @@ int guest_mem_open_process(struct guest_mem *m, int pid, bool writable,
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0) {
-		int e = errno;
+		int e = errno == ENOENT ? ESRCH : errno;
 		if (pidfd >= 0)
 			close(pidfd);
+		if (e == ESRCH)
+			return set_err(err, "pid %d: %s", pid, strerror(e));
 		if (e == EACCES || e == EPERM)
 			return set_err(err, "%s: %s: reading another process's "
 				       "memory needs root (or CAP_SYS_PTRACE), "

@@ -431,22 +431,13 @@ static void test_notes_kernel_order(void **state)
 
 /* memory_arg_cpu_regs: each online CPU its own registers; a bad note
  * costs its CPU alone, an offline vCPU shifts nothing. */
-static void cpu_regs_of(const struct sc_core *d, const uint16_t *online,
-			unsigned nr_online, struct kernel_target *kt)
+static void cpu_regs_of(const uint16_t *online, unsigned nr_online,
+			struct kernel_target *kt)
 {
-	size_t size;
-	uint8_t *img = sc_build(d, &size);
-	char path[64], err[ERR_LEN] = "";
-	write_core(img, size, path);
-	free(img);
-	static struct options o;
-	memset(&o, 0, sizeof(o));
-	o.memory = path;
-	static struct guest_mem m;
-	assert_int_equal(memory_arg_open(&m, &o, err), 0);
-	unlink(path);
-	memset(kt, 0, sizeof(*kt));
-	kt->mem = &m;
+	free(kt->cpu_regs);
+	free(kt->cpu_ctl);
+	kt->cpu_regs = kt->cpu_ctl = NULL;
+	kt->nr_cpu_regs = kt->nr_cpu_ctl = 0;
 	kt->ki.arch = &kernel_x86_64;
 	kt->nr_cpus = nr_online;
 	memcpy(kt->cpus, online, nr_online * sizeof(online[0]));
@@ -471,24 +462,35 @@ static void test_cpu_regs(void **state)
 {
 	(void)state;
 	static struct kernel_target kt;
+	static struct guest_mem m;
+	static struct options o;
 	static const uint16_t all[4] = { 0, 1, 2, 3 }, no1[3] = { 0, 2, 3 };
 	qemu_notes();
-	notes[1].descsz = 20;
+	notes[1].descsz = 20; /* vCPU 1's: no room for pr_pid */
 	struct sc_core d = { .notes = notes, .nr_notes = 9,
 			     .loads = one_load, .nr_loads = 1 };
-	cpu_regs_of(&d, all, 4, &kt);
+	size_t size;
+	uint8_t *img = sc_build(&d, &size);
+	char path[64], err[ERR_LEN] = "";
+	write_core(img, size, path);
+	free(img);
+	o.memory = path;
+	assert_int_equal(memory_arg_open(&m, &o, err), 0);
+	unlink(path);
+	kt.mem = &m;
+	cpu_regs_of(all, 4, &kt);
 	assert_cpu_regs(&kt, 0, 0);
 	assert_cpu_regs(&kt, 1, -1);
 	assert_cpu_regs(&kt, 2, 2);
 	assert_cpu_regs(&kt, 3, 3);
-	guest_mem_close(kt.mem);
 	/* vCPU 1 offline in the guest: CPU 2 is the second online one. */
-	qemu_notes();
-	cpu_regs_of(&d, no1, 3, &kt);
+	cpu_regs_of(no1, 3, &kt);
 	assert_cpu_regs(&kt, 0, 0);
 	assert_cpu_regs(&kt, 1, 2);
 	assert_cpu_regs(&kt, 2, 3);
-	guest_mem_close(kt.mem);
+	free(kt.cpu_regs);
+	free(kt.cpu_ctl);
+	guest_mem_close(&m);
 }
 
 /* cmocka installs its own SIGBUS handler around every test; main() keeps
