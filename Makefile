@@ -2,7 +2,12 @@
 #
 #   make            build build/lkstub
 #   make unit       build and run the cmocka unit tests
-#   make check      unit tests, then the end-to-end tests on real QEMU guests
+#   make check      unit tests, install check, then the end-to-end tests on
+#                   real QEMU guests
+#   make install    build/lkstub, lkstub(1) and the gdb helpers under
+#                   $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
+#   make check-install  install and uninstall into temporary DESTDIRs and
+#                   check what lands (tests/install/check.sh); part of make check
 #   make demo       boot a real guest, attach lkstub, show gdb at work
 #   make bench      raw RSP throughput/latency against lkstub and QEMU's stub
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60) s
@@ -16,13 +21,13 @@
 
 CC       ?= cc
 O        ?= build
-PKGS     := libelf libbpf libkdumpfile
+PKGS     := libelf libbpf libkdumpfile zlib liblzma libzstd
 VERSION  := 0.1.0
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
             -DLKSTUB_VERSION='"$(VERSION)"' -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lbpf -lkdumpfile)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lbpf -lkdumpfile -lz -llzma -lzstd)
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 LIB_SRCS := $(wildcard translate/*.c) $(wildcard symbols/*.c) \
@@ -34,7 +39,8 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:%.c=$(O)/%)
 
-.PHONY: all unit check e2e demo bench clean deps
+.PHONY: all unit check e2e demo bench clean deps install uninstall \
+	check-install
 .PHONY: fuzz fuzz-smoke fuzz-regress fuzz-build check-asan check-valgrind \
 	check-hostile lkstub-asan
 all: $(O)/lkstub $(TOOL_BINS)
@@ -68,7 +74,7 @@ unit: deps $(UNIT_BINS)
 e2e: all lkstub-asan
 	@tests/e2e/run.sh
 
-check: unit
+check: unit check-install
 	@$(MAKE) --no-print-directory check-hostile
 	@$(MAKE) --no-print-directory e2e
 
@@ -80,6 +86,31 @@ bench: all
 
 clean:
 	rm -rf $(O)
+
+# Installation, as Debian packaging expects: PREFIX, DESTDIR, nothing
+# stripped. The man page names the gdb helpers' directory under PREFIX.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MAN1DIR ?= $(PREFIX)/share/man/man1
+DATADIR ?= $(PREFIX)/share/lkstub
+GDB_HELPERS := $(wildcard tools/gdb/*.py)
+
+install: $(O)/lkstub
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(DATADIR)/gdb
+	install -m 0755 $(O)/lkstub $(DESTDIR)$(BINDIR)/lkstub
+	sed 's|/usr/local/share/lkstub|$(DATADIR)|g' docs/lkstub.1 \
+		>$(DESTDIR)$(MAN1DIR)/lkstub.1
+	chmod 0644 $(DESTDIR)$(MAN1DIR)/lkstub.1
+	install -m 0644 $(GDB_HELPERS) $(DESTDIR)$(DATADIR)/gdb/
+
+# Exactly what install put; the shared directories (bin, man1) stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lkstub $(DESTDIR)$(MAN1DIR)/lkstub.1 \
+		$(addprefix $(DESTDIR)$(DATADIR)/gdb/,$(notdir $(GDB_HELPERS)))
+	rmdir $(DESTDIR)$(DATADIR)/gdb $(DESTDIR)$(DATADIR) 2>/dev/null || true
+
+check-install: deps $(O)/lkstub
+	@MAKE="$(MAKE)" O="$(O)" tests/install/check.sh
 
 # Hostile input and faults (tests/fuzz/README.md): libFuzzer targets over
 # the packet decoder and session, vmcoreinfo, the page-table walkers, the

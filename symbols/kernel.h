@@ -11,6 +11,7 @@
 #include "symbols/vmcoreinfo.h"
 #include "symbols/vmlinux.h"
 #include "translate/guest_mem.h"
+#include "translate/layout.h"
 #include "translate/paging.h"
 
 enum discover_how { DISCOVER_AUTO, DISCOVER_VMCOREINFO, DISCOVER_BANNER };
@@ -26,6 +27,8 @@ struct discover_opts {
 };
 
 struct kernel_arch;
+
+#define KERNEL_MAX_LAYOUTS 4
 
 /* Registers a task saved when it was switched out, by gdb register name
  * (the names of the target description). */
@@ -81,6 +84,9 @@ struct kernel_arch {
 	/* A CPU's registers from an NT_PRSTATUS note of a dump. */
 	int (*prstatus_regs)(const void *desc, size_t len,
 			     struct saved_regs *out);
+	/* The machine layouts a RAM file of ram_size bytes can have (at
+	 * most KERNEL_MAX_LAYOUTS, in the order to try them). */
+	unsigned (*layouts)(uint64_t ram_size, enum layout_kind *out);
 	/* RAM below 4 GiB according to the kernel's memory map, to tell
 	 * QEMU machine layouts apart; NULL where it does not apply. */
 	int (*ram_below_4g)(const struct kernel_info *ki,

@@ -226,6 +226,14 @@ static void fixed_regs_aarch64(const struct kernel_info *ki,
 	}
 }
 
+/* QEMU's virt machine has one RAM layout. */
+static unsigned layouts_aarch64(uint64_t ram_size, enum layout_kind *out)
+{
+	(void)ram_size;
+	out[0] = LAYOUT_VIRT;
+	return 1;
+}
+
 const struct kernel_arch kernel_aarch64 = {
 	.name = "aarch64",
 	.elf_machine = EM_AARCH64,
@@ -238,5 +246,6 @@ const struct kernel_arch kernel_aarch64 = {
 	.fixed_regs = fixed_regs_aarch64,
 	.saved_regs = saved_regs_aarch64,
 	.prstatus_regs = prstatus_regs_aarch64,
+	.layouts = layouts_aarch64,
 	.ram_below_4g = NULL,
 };

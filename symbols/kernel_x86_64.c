@@ -241,6 +241,20 @@ static int qemu_cpu_note_x86_64(const void *desc, size_t len,
 	return out->n ? 0 : -1;
 }
 
+/* q35 and pc split RAM around the PCI hole differently once it is large;
+ * below both thresholds the file is flat. */
+static unsigned layouts_x86_64(uint64_t ram_size, enum layout_kind *out)
+{
+	if (layout_lowmem(LAYOUT_Q35, ram_size) == ram_size &&
+	    layout_lowmem(LAYOUT_PC, ram_size) == ram_size) {
+		out[0] = LAYOUT_FLAT;
+		return 1;
+	}
+	out[0] = LAYOUT_Q35;
+	out[1] = LAYOUT_PC;
+	return 2;
+}
+
 const struct kernel_arch kernel_x86_64 = {
 	.name = "x86_64",
 	.elf_machine = EM_X86_64,
@@ -253,5 +267,6 @@ const struct kernel_arch kernel_x86_64 = {
 	.saved_regs = saved_regs_x86_64,
 	.prstatus_regs = prstatus_regs_x86_64,
 	.qemu_cpu_note = qemu_cpu_note_x86_64,
+	.layouts = layouts_x86_64,
 	.ram_below_4g = ram_below_4g_x86_64,
 };

@@ -1,31 +1,11 @@
 #include "symbols/locate.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
-
-/* The layouts a RAM file of this size and architecture can have. */
-static unsigned auto_candidates(const struct guest_mem *m, uint16_t machine,
-				enum layout_kind *out)
-{
-	if (machine == EM_AARCH64) {
-		out[0] = LAYOUT_VIRT;
-		return 1;
-	}
-	uint64_t size = m->ram_size;
-	if (layout_lowmem(LAYOUT_Q35, size) == size &&
-	    layout_lowmem(LAYOUT_PC, size) == size) {
-		out[0] = LAYOUT_FLAT;
-		return 1;
-	}
-	out[0] = LAYOUT_Q35;
-	out[1] = LAYOUT_PC;
-	return 2;
-}
 
 int kernel_locate(struct guest_mem *m, const struct vmlinux *vm,
 		  enum layout_kind requested, const struct discover_opts *o,
@@ -46,14 +26,17 @@ int kernel_locate(struct guest_mem *m, const struct vmlinux *vm,
 		return kernel_discover(ki, m, vm, o, err);
 	}
 
-	enum layout_kind cand[4];
-	unsigned n = auto_candidates(m, vm->machine, cand);
+	const struct kernel_arch *arch = kernel_arch_for(vm->machine);
+	if (!arch)
+		return set_err(err, "ELF machine %u is not supported",
+			       vm->machine);
+	enum layout_kind cand[KERNEL_MAX_LAYOUTS];
+	unsigned n = arch->layouts(m->ram_size, cand);
 	if (n == 1) {
 		snprintf(res->layout_why, sizeof(res->layout_why),
 			 "%s: the only layout for %llu MiB of %s RAM",
 			 layout_name(cand[0]),
-			 (unsigned long long)(m->ram_size >> 20),
-			 vm->machine == EM_AARCH64 ? "aarch64" : "x86");
+			 (unsigned long long)(m->ram_size >> 20), arch->name);
 		res->layout = cand[0];
 		if (layout_apply(m, cand[0], err))
 			return -1;

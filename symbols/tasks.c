@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbols/kernel_list.h"
+
 static long field(const struct btf_types *bt, const char *type,
 		  const char *path, struct task_layout *l, bool needed)
 {
@@ -59,7 +61,7 @@ static bool rd(const struct task_reader *r, uint64_t va, void *buf,
 
 static bool rd_ptr(const struct task_reader *r, uint64_t va, uint64_t *p)
 {
-	return rd(r, va, p, 8) && !(*p & 7);
+	return klist_read_ptr(&r->ki->as, va, p);
 }
 
 bool task_read_one(const struct task_reader *r, uint64_t addr,
@@ -104,67 +106,36 @@ static bool push(struct task_list *list, const struct ktask *t)
 	return true;
 }
 
-/* Walk one circular list from head: calls visit for each node (not the
- * head) until it comes back, with a bound on the steps. */
-typedef bool (*node_fn)(const struct task_reader *r, uint64_t node,
-			void *arg);
-
-static const char *walk_list(const struct task_reader *r, uint64_t head,
-			     size_t *budget, node_fn visit, void *arg)
-{
-	uint64_t node;
-	if (!rd_ptr(r, head, &node))
-		return "list head unreadable";
-	/* Brent's cycle detection: a loop that never comes back to the
-	 * head (a corrupted link) ends after about twice its length, not
-	 * after the whole budget. */
-	uint64_t saved = node, power = 1, steps = 0;
-	while (node != head) {
-		if (*budget == 0)
-			return "list longer than the bound";
-		(*budget)--;
-		if (!visit(r, node, arg))
-			return "a task could not be read";
-		if (!rd_ptr(r, node, &node))
-			return "a list link is unreadable or misaligned";
-		if (node == saved)
-			return "the list loops without coming back to its head";
-		if (++steps == power) {
-			saved = node;
-			power *= 2;
-			steps = 0;
-		}
-	}
-	return NULL;
-}
-
 struct walk_state {
+	const struct task_reader *r;
 	struct task_list *list;
 	size_t budget;
 	const char *stop;
 };
 
-static bool add_thread(const struct task_reader *r, uint64_t node, void *arg)
+static bool add_thread(void *arg, uint64_t node)
 {
 	struct walk_state *w = arg;
+	const struct task_reader *r = w->r;
 	struct ktask t;
 	if (!task_read_one(r, node - (uint64_t)r->l->thread_node, &t))
 		return false;
 	return push(w->list, &t);
 }
 
-static bool add_group(const struct task_reader *r, uint64_t node, void *arg)
+static bool add_group(void *arg, uint64_t node)
 {
 	struct walk_state *w = arg;
+	const struct task_reader *r = w->r;
 	const struct task_layout *l = r->l;
 	uint64_t leader = node - (uint64_t)l->tasks, sig;
 	if (l->signal >= 0 && l->thread_node >= 0 &&
 	    l->signal_thread_head >= 0 &&
 	    rd_ptr(r, leader + (uint64_t)l->signal, &sig) && sig) {
 		size_t before = w->list->n;
-		const char *why = walk_list(r, sig + (uint64_t)
-					    l->signal_thread_head,
-					    &w->budget, add_thread, w);
+		const char *why = klist_walk(&r->ki->as, sig + (uint64_t)
+					     l->signal_thread_head,
+					     &w->budget, add_thread, w);
 		if (why && !w->stop)
 			w->stop = why;
 		if (w->list->n > before || !why)
@@ -196,9 +167,9 @@ int tasks_read(const struct task_reader *r, struct task_list *list)
 		return -1;
 	}
 	init_task += r->ki->kaslr_offset;
-	struct walk_state w = { list, TASKS_MAX, NULL };
-	const char *why = walk_list(r, init_task + (uint64_t)r->l->tasks,
-				    &w.budget, add_group, &w);
+	struct walk_state w = { r, list, TASKS_MAX, NULL };
+	const char *why = klist_walk(&r->ki->as, init_task + (uint64_t)
+				     r->l->tasks, &w.budget, add_group, &w);
 	if (why && w.stop) /* the inner walk knows better why it stopped */
 		why = w.stop;
 	if (why)

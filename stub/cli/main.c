@@ -20,13 +20,6 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static struct options g_opts;
-
-static int relocate(struct kernel_target *kt, char *err)
-{
-	return memory_arg_locate(kt, &g_opts, err);
-}
-
 /* Find the kernel, waiting for it under --wait. */
 static int locate(struct kernel_target *kt, const struct options *o,
 		  char *err)
@@ -34,7 +27,7 @@ static int locate(struct kernel_target *kt, const struct options *o,
 	double deadline = now_ms() + o->wait_seconds * 1e3;
 	bool said = false;
 	for (;;) {
-		if (!memory_arg_locate(kt, o, err))
+		if (!kernel_target_locate(kt, err))
 			return 0;
 		if (!o->wait || (o->wait_seconds && now_ms() >= deadline))
 			return -1;
@@ -51,15 +44,16 @@ static int locate(struct kernel_target *kt, const struct options *o,
 int main(int argc, char **argv)
 {
 	char err[ERR_LEN];
-	if (options_parse(&g_opts, argc, argv, err)) {
+	static struct options opts;
+	if (options_parse(&opts, argc, argv, err)) {
 		fprintf(stderr, "lkstub: %s\n%s", err, options_usage);
 		return 2;
 	}
-	if (g_opts.help) {
+	if (opts.help) {
 		fputs(options_usage, stdout);
 		return 0;
 	}
-	if (g_opts.version) {
+	if (opts.version) {
 		puts("lkstub " LKSTUB_VERSION);
 		return 0;
 	}
@@ -68,33 +62,39 @@ int main(int argc, char **argv)
 	static struct vmlinux vm;
 	static struct guest_mem mem;
 	static struct kernel_target kt;
-	if (vmlinux_open(&vm, g_opts.vmlinux, err)) {
+	static struct memory_arg ma;
+	if (vmlinux_open(&vm, opts.vmlinux, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}
 	if (!kernel_arch_for(vm.machine) || !gdb_arch_for(vm.machine)) {
 		fprintf(stderr, "lkstub: %s: ELF machine %u is not supported\n",
-			g_opts.vmlinux, vm.machine);
+			opts.vmlinux, vm.machine);
 		return 1;
 	}
-	if (memory_arg_open(&mem, &g_opts, err)) {
+	if (memory_arg_open(&ma, &mem, &opts, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}
 	kt.mem = &mem;
 	kt.vm = &vm;
 	kt.gdb_arch = gdb_arch_for(vm.machine);
-	kt.relocate = relocate;
-	if (locate(&kt, &g_opts, err)) {
+	kt.finder = (struct kernel_finder){ memory_arg_locate, &ma };
+	if (locate(&kt, &opts, err)) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
 	}
 	kernel_target_refresh_cpus(&kt);
 	kernel_target_init_tasks(&kt);
-	memory_arg_cpu_regs(&kt);
+	memory_arg_cpu_regs(&ma, &kt);
+	if (!opts.no_symbols &&
+	    kernel_symbols_init(&kt, opts.cache, opts.module_dirs,
+				opts.nr_module_dirs, err))
+		fprintf(stderr, "lkstub: no symbols for gdb (%s): load them "
+			"with the add-symbol-file line below\n", err);
 
 	struct target target = { &kernel_target_ops, &kt };
-	struct server *srv = server_open(g_opts.listen, &target, err);
+	struct server *srv = server_open(opts.listen, &target, err);
 	if (!srv) {
 		fprintf(stderr, "lkstub: %s\n", err);
 		return 1;
@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 
 	int rc = server_run(srv);
 	server_close(srv);
+	kernel_symbols_free(&kt);
 	guest_mem_close(&mem);
 	vmlinux_close(&vm);
 	return rc ? 1 : 0;

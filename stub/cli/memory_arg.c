@@ -3,13 +3,12 @@
  * registers). */
 #include "stub/cli/memory_arg.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "translate/mem_elfcore.h"
-#include "translate/mem_kdump.h"
 #include "translate/vmm_qmp.h"
 
 static int add_regions(struct guest_mem *m, const struct options *o,
@@ -27,16 +26,27 @@ static int add_regions(struct guest_mem *m, const struct options *o,
 	return 0;
 }
 
-static struct elfcore_notes g_notes;
-static bool g_is_dump;
+int memory_arg_pid(const char *memory)
+{
+	if (strncmp(memory, "pid:", 4))
+		return 0;
+	char *end;
+	errno = 0;
+	long pid = strtol(memory + 4, &end, 10);
+	if (errno || end == memory + 4 || *end || pid <= 0 ||
+	    pid > 0x3fffffff) /* PID_MAX_LIMIT */
+		return -1;
+	return (int)pid;
+}
 
 /* CPU registers a dump recorded, for the CPU threads: each online CPU
  * gets the notes that are its own (elfcore_notes.h), so one bad note
  * costs its CPU alone. */
-void memory_arg_cpu_regs(struct kernel_target *kt)
+void memory_arg_cpu_regs(const struct memory_arg *ma, struct kernel_target *kt)
 {
+	const struct elfcore_notes *notes = &ma->notes;
 	const struct kernel_arch *a = kt->ki.arch;
-	unsigned nr = g_notes.nr_cpus ? kt->nr_cpus : 0;
+	unsigned nr = notes->nr_cpus ? kt->nr_cpus : 0;
 	struct saved_regs *regs = nr ? calloc(nr, sizeof(*regs)) : NULL;
 	struct saved_regs *ctl = nr ? calloc(nr, sizeof(*ctl)) : NULL;
 	if (!regs || !ctl) {
@@ -47,7 +57,7 @@ void memory_arg_cpu_regs(struct kernel_target *kt)
 	unsigned have = 0, have_ctl = 0;
 	for (unsigned i = 0; i < nr; i++) {
 		const struct elfcore_cpu *c =
-			elfcore_cpu_notes(&g_notes, kt->cpus[i], i);
+			elfcore_cpu_notes(notes, kt->cpus[i], i);
 		if (c && a->prstatus_regs &&
 		    !a->prstatus_regs(c->prstatus.desc, c->prstatus.len,
 				      &regs[i]))
@@ -72,19 +82,23 @@ void memory_arg_cpu_regs(struct kernel_target *kt)
 }
 
 /* MEMORY: pid:PID, an ELF dump, a compressed kdump, or raw RAM. */
-int memory_arg_open(struct guest_mem *m, struct options *o, char *err)
+int memory_arg_open(struct memory_arg *ma, struct guest_mem *m,
+		    const struct options *o, char *err)
 {
-	if (!strncmp(o->memory, "pid:", 4)) {
-		char *end;
-		long pid = strtol(o->memory + 4, &end, 10);
-		if (*end || pid <= 0 || pid > 0x3fffffff)
-			return set_err(err, "%s: expected pid:PID", o->memory);
-		if (guest_mem_open_process(m, (int)pid, o->write, err))
+	memset(ma, 0, sizeof(*ma));
+	ma->o = o;
+	ma->layout = o->layout;
+	ma->discover = o->discover;
+	ma->pid = memory_arg_pid(o->memory);
+	if (ma->pid < 0)
+		return set_err(err, "%s: expected pid:PID", o->memory);
+	if (ma->pid) {
+		if (guest_mem_open_process(m, ma->pid, o->write, err))
 			return -1;
 		if (o->qmp) {
 			if (qmp_add_ram_regions(m, o->qmp, err) < 0)
 				return -1;
-			o->layout = LAYOUT_EXPLICIT;
+			ma->layout = LAYOUT_EXPLICIT;
 			return 0;
 		}
 	} else if (elfcore_is_core(o->memory)) {
@@ -94,54 +108,51 @@ int memory_arg_open(struct guest_mem *m, struct options *o, char *err)
 		if (o->nr_regions)
 			return set_err(err, "%s: an ELF dump says where its "
 				       "memory is (drop --region)", o->memory);
-		if (guest_mem_open_elfcore(m, o->memory, &g_notes, err))
+		if (guest_mem_open_elfcore(m, o->memory, &ma->notes, err))
 			return -1;
-		g_is_dump = true;
-		o->discover.vmcoreinfo_note = g_notes.vmcoreinfo.desc;
-		o->discover.vmcoreinfo_note_len = g_notes.vmcoreinfo.len;
-		o->layout = LAYOUT_EXPLICIT;
+		ma->is_dump = true;
+		ma->discover.vmcoreinfo_note = ma->notes.vmcoreinfo.desc;
+		ma->discover.vmcoreinfo_note_len = ma->notes.vmcoreinfo.len;
+		ma->layout = LAYOUT_EXPLICIT;
 		return 0;
 	} else if (kdump_is_compressed(o->memory)) {
-		static struct kdump_extras x;
 		if (o->write || o->nr_regions)
 			return set_err(err, "%s: a kdump file is read-only and "
 				       "says where its memory is (drop --write "
 				       "and --region)", o->memory);
-		if (guest_mem_open_kdump(m, o->memory, &x, err))
+		if (guest_mem_open_kdump(m, o->memory, &ma->kdump, err))
 			return -1;
-		g_is_dump = true;
-		o->discover.vmcoreinfo_note = x.vmcoreinfo;
-		o->discover.vmcoreinfo_note_len =
-			x.vmcoreinfo ? strlen(x.vmcoreinfo) : 0;
-		o->layout = LAYOUT_EXPLICIT;
+		ma->is_dump = true;
+		ma->discover.vmcoreinfo_note = ma->kdump.vmcoreinfo;
+		ma->discover.vmcoreinfo_note_len =
+			ma->kdump.vmcoreinfo ? strlen(ma->kdump.vmcoreinfo) : 0;
+		ma->layout = LAYOUT_EXPLICIT;
 		return 0;
 	} else if (guest_mem_open_file(m, o->memory, o->write, err)) {
 		return -1;
 	}
-	return o->layout == LAYOUT_EXPLICIT ? add_regions(m, o, err) : 0;
+	return ma->layout == LAYOUT_EXPLICIT ? add_regions(m, o, err) : 0;
 }
 
-int memory_arg_locate(struct kernel_target *kt, const struct options *o,
-		      char *err)
+int memory_arg_locate(void *ctx, struct guest_mem *m,
+		      const struct vmlinux *vm, struct kernel_info *ki,
+		      struct locate_result *where, char *err)
 {
-	int pid;
-	if (sscanf(o->memory, "pid:%d", &pid) == 1 &&
-	    o->layout != LAYOUT_EXPLICIT)
-		return kernel_locate_process(kt->mem, pid, kt->vm, o->layout,
-					     &o->discover, &kt->ki, &kt->where,
-					     err);
-	if (kernel_locate(kt->mem, kt->vm, o->layout, &o->discover, &kt->ki,
-			  &kt->where, err))
+	const struct memory_arg *ma = ctx;
+	if (ma->pid && ma->layout != LAYOUT_EXPLICIT)
+		return kernel_locate_process(m, ma->pid, vm, ma->layout,
+					     &ma->discover, ki, where, err);
+	if (kernel_locate(m, vm, ma->layout, &ma->discover, ki, where, err))
 		return -1;
-	if (o->qmp)
-		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
+	if (ma->o->qmp)
+		snprintf(where->layout_why, sizeof(where->layout_why),
 			 "RAM ranges and host addresses from QEMU over QMP "
-			 "(%.80s)", o->qmp);
-	else if (g_is_dump)
-		snprintf(kt->where.layout_why, sizeof(kt->where.layout_why),
+			 "(%.80s)", ma->o->qmp);
+	else if (ma->is_dump)
+		snprintf(where->layout_why, sizeof(where->layout_why),
 			 "the dump's own map (%u CPU register notes%s)",
-			 g_notes.nr_prstatus,
-			 g_notes.vmcoreinfo.desc ? ", VMCOREINFO note" : "");
+			 ma->notes.nr_prstatus,
+			 ma->notes.vmcoreinfo.desc ? ", VMCOREINFO note" : "");
 	return 0;
 }
 

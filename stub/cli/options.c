@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "stub/cli/memory_arg.h"
 
 const char options_usage[] =
 "usage: lkstub [options] MEMORY\n"
@@ -29,10 +30,21 @@ const char options_usage[] =
 "      --discover HOW     auto (default), vmcoreinfo, or banner (find the\n"
 "                         kernel image without vmcoreinfo)\n"
 "      --wait[=SECONDS]   wait for the kernel to appear (guest still booting)\n"
+"      --cache DIR        where lkstub writes the files gdb loads symbols\n"
+"                         through (default $XDG_CACHE_HOME/lkstub or\n"
+"                         ~/.cache/lkstub)\n"
+"      --modules DIR      where the modules' object files are (repeatable;\n"
+"                         default /usr/lib/debug/lib/modules/RELEASE, then\n"
+"                         /lib/modules/RELEASE of the guest's kernel)\n"
+"      --no-symbols       do not offer gdb the vmlinux and modules (then\n"
+"                         load them with the printed add-symbol-file)\n"
 "  -h, --help             this text\n"
 "  -V, --version          lkstub's version\n";
 
-enum { OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT, OPT_QMP };
+enum {
+	OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT, OPT_QMP,
+	OPT_CACHE, OPT_NO_SYMBOLS, OPT_MODULES,
+};
 
 static const struct option long_opts[] = {
 	{ "vmlinux", required_argument, NULL, 'k' },
@@ -45,6 +57,9 @@ static const struct option long_opts[] = {
 	{ "discover", required_argument, NULL, OPT_DISCOVER },
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "qmp", required_argument, NULL, OPT_QMP },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
+	{ "modules", required_argument, NULL, OPT_MODULES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -131,6 +146,22 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 		case OPT_QMP:
 			o->qmp = optarg;
 			break;
+		case OPT_CACHE:
+			if (!*optarg)
+				return set_err(err, "--cache: empty path");
+			o->cache = optarg;
+			break;
+		case OPT_MODULES:
+			if (o->nr_module_dirs == OPTIONS_MAX_MODULE_DIRS)
+				return set_err(err, "--modules: at most %d",
+					       OPTIONS_MAX_MODULE_DIRS);
+			if (!*optarg)
+				return set_err(err, "--modules: empty path");
+			o->module_dirs[o->nr_module_dirs++] = optarg;
+			break;
+		case OPT_NO_SYMBOLS:
+			o->no_symbols = true;
+			break;
 		case OPT_WAIT:
 			o->wait = true;
 			if (optarg) {
@@ -167,7 +198,10 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 				       "each other", layout_name(o->layout));
 		o->layout = LAYOUT_EXPLICIT;
 	}
-	bool is_pid = !strncmp(o->memory, "pid:", 4);
+	int pid = memory_arg_pid(o->memory);
+	if (pid < 0)
+		return set_err(err, "%s: expected pid:PID", o->memory);
+	bool is_pid = pid > 0;
 	if (o->qmp && !is_pid)
 		return set_err(err, "--qmp needs MEMORY = pid:PID");
 	if (o->qmp && o->nr_regions)

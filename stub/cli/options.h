@@ -9,6 +9,7 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:1234"
 #define OPTIONS_MAX_REGIONS 256 /* --region on one command line */
+#define OPTIONS_MAX_MODULE_DIRS 16
 
 struct options {
 	const char *memory;
@@ -20,6 +21,10 @@ struct options {
 	unsigned nr_regions;
 	bool write;
 	struct discover_opts discover;
+	const char *cache;    /* --cache DIR, or NULL for the default */
+	bool no_symbols;
+	const char *module_dirs[OPTIONS_MAX_MODULE_DIRS]; /* --modules */
+	unsigned nr_module_dirs;
 	bool wait;
 	unsigned wait_seconds; /* 0: wait for ever */
 	bool help, version;

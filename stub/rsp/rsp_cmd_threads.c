@@ -9,20 +9,33 @@
 /* Longest thread name or description we ask the target for. */
 #define THREAD_TEXT_MAX 256
 
-int rsp_stop_reply(struct rsp_session *s, int signal, struct rsp_reply *r)
+/* After a resume or an interrupt the reply also says whether the library
+ * list changed (a module loaded or unloaded), so gdb reads it again; not
+ * for `?` when gdb connects: it reads the list then anyway. */
+static int stop_reply(struct rsp_session *s, int signal, bool libraries,
+		      struct rsp_reply *r)
 {
 	char text[48];
 	snprintf(text, sizeof(text), "T%02xthread:%02x;", (unsigned)signal,
 		 rsp_current_thread(s));
 	rsp_reply_str(r, text);
+	const struct target *t = s->target;
+	if (libraries && t->ops->libraries_changed &&
+	    t->ops->libraries_changed(t->ctx))
+		rsp_reply_str(r, "library:;");
 	return RSP_DONE;
+}
+
+int rsp_stop_reply(struct rsp_session *s, int signal, struct rsp_reply *r)
+{
+	return stop_reply(s, signal, true, r);
 }
 
 int rsp_cmd_stop_reason(struct rsp_session *s, const char *args, size_t len,
 			struct rsp_reply *r)
 {
 	(void)args, (void)len;
-	return rsp_stop_reply(s, 5, r); /* SIGTRAP: "stopped" */
+	return stop_reply(s, 5, false, r); /* SIGTRAP: "stopped" */
 }
 
 int rsp_cmd_H(struct rsp_session *s, const char *args, size_t len,

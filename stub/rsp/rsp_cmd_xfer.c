@@ -1,4 +1,5 @@
-/* qXfer:OBJECT:read: the target description and the thread list. */
+/* qXfer:OBJECT:read: the target description, the thread list, the
+ * library list and the executable's path. */
 #include <string.h>
 
 #include "stub/rsp/rsp_cmds.h"
@@ -36,7 +37,9 @@ int rsp_cmd_qXfer(struct rsp_session *s, const char *args, size_t len,
 		const char *colon = memchr(args, ':', len);
 		size_t obj = colon ? (size_t)(colon - args) : len;
 		bool ours = is(args, obj, "features") ||
-			    is(args, obj, "threads");
+			    is(args, obj, "threads") ||
+			    is(args, obj, "libraries") ||
+			    is(args, obj, "exec-file");
 		/* Ours but malformed is an error; others are unsupported. */
 		return ours ? RSP_E_ARGS : RSP_DONE;
 	}
@@ -55,6 +58,28 @@ int rsp_cmd_qXfer(struct rsp_session *s, const char *args, size_t len,
 		if (x.annex_len != 0)
 			return RSP_E_ANNEX;
 		return rsp_xfer_threads(s, x.offset, x.length, r);
+	}
+	if (is(x.object, x.object_len, "libraries") &&
+	    s->target->ops->libraries) {
+		if (x.annex_len != 0)
+			return RSP_E_ANNEX;
+		const struct strbuf *doc = s->target->ops->libraries(
+			s->target->ctx, x.offset == 0);
+		if (!doc)
+			return RSP_E_ANNEX;
+		if (doc->overflow)
+			return RSP_E_NOMEM;
+		return rsp_xfer_slice(r, doc->buf, doc->len, x.offset,
+				      x.length);
+	}
+	if (is(x.object, x.object_len, "exec-file") &&
+	    s->target->ops->exec_file) {
+		/* The annex is a process id; there is one "process". */
+		const char *path = s->target->ops->exec_file(s->target->ctx);
+		if (!path)
+			return RSP_E_ANNEX;
+		return rsp_xfer_slice(r, path, strlen(path), x.offset,
+				      x.length);
 	}
 	return RSP_DONE; /* an object we do not serve: empty = unsupported */
 }

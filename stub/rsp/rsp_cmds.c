@@ -19,8 +19,13 @@ static int cmd_qSupported(struct rsp_session *s, const char *args,
 	rsp_reply_str(r, size);
 	if (arch && arch->target_xml)
 		rsp_reply_str(r, ";qXfer:features:read+");
+	if (t->ops->libraries)
+		rsp_reply_str(r, ";qXfer:libraries:read+");
+	if (t->ops->exec_file)
+		rsp_reply_str(r, ";qXfer:exec-file:read+");
+	/* binary-upload: x reads; gdb 16 uses them only when offered. */
 	rsp_reply_str(r, ";qXfer:threads:read+;QStartNoAckMode+"
-			 ";qSearch:memory+;vContSupported-");
+			 ";qSearch:memory+;binary-upload+;vContSupported-");
 	return RSP_DONE;
 }
 
@@ -84,6 +89,7 @@ static const struct rsp_command commands[] = {
 	{ "G", rsp_cmd_reg_write },
 	{ "P", rsp_cmd_reg_write },
 	{ "m", rsp_cmd_m },
+	{ "x", rsp_cmd_x },
 	{ "M", rsp_cmd_M },
 	{ "X", rsp_cmd_X },
 	{ "qSearch", rsp_cmd_qSearch },

@@ -26,7 +26,7 @@ int rsp_stop_reply(struct rsp_session *s, int signal, struct rsp_reply *r);
 /* rsp_cmd_regs.c */
 rsp_handler rsp_cmd_g, rsp_cmd_p, rsp_cmd_reg_write;
 /* rsp_cmd_mem.c */
-rsp_handler rsp_cmd_m, rsp_cmd_M, rsp_cmd_X;
+rsp_handler rsp_cmd_m, rsp_cmd_x, rsp_cmd_M, rsp_cmd_X;
 /* rsp_cmd_search.c */
 rsp_handler rsp_cmd_qSearch;
 /* rsp_cmd_xfer.c */

@@ -227,14 +227,37 @@ static bool needs_escape(unsigned char c)
 	return c == '$' || c == '#' || c == '}' || c == '*';
 }
 
+/* Non-zero when one of x's bytes is zero. */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	return (x - ones) & ~x & (ones << 7);
+}
+
+/* How many bytes from p on (at most max) go as they are. Eight at a
+ * time: a byte of w ^ (c * ones) is zero where w holds c. */
+static size_t plain_run(const unsigned char *p, size_t max)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	size_t n = 0;
+	for (; max - n >= 8; n += 8) {
+		uint64_t w;
+		memcpy(&w, p + n, 8);
+		if (zero_bytes(w ^ ones * '$') | zero_bytes(w ^ ones * '#') |
+		    zero_bytes(w ^ ones * '}') | zero_bytes(w ^ ones * '*'))
+			break; /* the byte loop finds which one */
+	}
+	while (n < max && !needs_escape(p[n]))
+		n++;
+	return n;
+}
+
 bool rsp_append_binary(struct strbuf *out, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t i = 0;
 	while (i < len) {
-		size_t run = 0;
-		while (i + run < len && !needs_escape(p[i + run]))
-			run++;
+		size_t run = plain_run(p + i, len - i);
 		if (!strbuf_append(out, p + i, run))
 			return false;
 		i += run;
@@ -246,6 +269,27 @@ bool rsp_append_binary(struct strbuf *out, const void *data, size_t len)
 		}
 	}
 	return true;
+}
+
+size_t rsp_escape_binary(char *dst, size_t room, const void *src, size_t len,
+			 size_t *used)
+{
+	const unsigned char *p = src;
+	size_t in = 0, out = 0;
+	for (;;) {
+		size_t max = len - in < room - out ? len - in : room - out;
+		size_t run = plain_run(p + in, max);
+		memmove(dst + out, p + in, run); /* may overlap: see header */
+		in += run;
+		out += run;
+		if (run == max || room - out < 2)
+			break; /* all in, room full, or no room for a pair */
+		unsigned char c = p[in++];
+		dst[out++] = '}';
+		dst[out++] = (char)(c ^ 0x20);
+	}
+	*used = in;
+	return out;
 }
 
 bool rsp_encode(struct strbuf *out, const void *payload, size_t len)

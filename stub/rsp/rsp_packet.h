@@ -58,6 +58,13 @@ size_t rsp_frame_begin(struct strbuf *out);
 bool rsp_frame_end(struct strbuf *out, size_t start);
 /* Appends data escaping $ # } * so it survives framing. */
 bool rsp_append_binary(struct strbuf *out, const void *data, size_t len);
+/* Escapes as many whole bytes of src as fit in room bytes at dst; *used
+ * gets how many went in, the return value how many bytes were written.
+ * In place: src may start min(len, room / 2) or more bytes after dst.
+ * Each escape brings the output one byte closer to the unread input, and
+ * there are at most that many escapes, so it never overtakes it. */
+size_t rsp_escape_binary(char *dst, size_t room, const void *src, size_t len,
+			 size_t *used);
 /* A whole packet at once. */
 bool rsp_encode(struct strbuf *out, const void *payload, size_t len);
 

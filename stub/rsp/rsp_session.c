@@ -113,15 +113,16 @@ static void reject_packet(struct rsp_session *s, enum rsp_status st,
 bool rsp_session_event(struct rsp_session *s, enum rsp_event ev,
 		       const char *pkt, size_t len, struct strbuf *out)
 {
-	struct rsp_reply r;
 	switch (ev) {
 	case RSP_EV_PACKET:
 		reply_packet(s, pkt, len, out);
 		break;
 	case RSP_EV_INTERRUPT:
-		rsp_reply_begin(&r, out);
-		rsp_stop_reply(s, 2, &r); /* SIGINT */
-		rsp_reply_end(&r);
+		/* Nothing runs: every resume was answered with a stop at
+		 * once, so gdb's interrupt has nothing to stop. A stop reply
+		 * here would be taken as the answer to gdb's next packet (gdb
+		 * in async mode, IDEs' -exec-interrupt, sends one while
+		 * stopped); QEMU's stub ignores it too when the VM is stopped. */
 		break;
 	case RSP_EV_NAK:
 		if (!s->no_ack && s->last.len)

@@ -59,6 +59,16 @@ struct target_ops {
 	/* `monitor CMD`: append the text to show to out; -1 for an unknown
 	 * command (the text then says why). */
 	int (*monitor)(void *t, const char *cmd, struct strbuf *out);
+	/* The library list (qXfer:libraries:read): the object files whose
+	 * symbols gdb loads, at their runtime addresses. refresh is true
+	 * when gdb starts reading (offset 0): the target may rebuild it;
+	 * otherwise it returns the same bytes. NULL: no libraries. */
+	const struct strbuf *(*libraries)(void *t, bool refresh);
+	/* Has the library list changed since gdb last read it? Stop replies
+	 * then say `library:` so gdb reads it again. May be NULL. */
+	bool (*libraries_changed)(void *t);
+	/* The executable gdb should load (qXfer:exec-file:read), or NULL. */
+	const char *(*exec_file)(void *t);
 	/* Called when a client connects, so the target can notice a changed
 	 * guest (reboot); may be NULL. */
 	void (*on_attach)(void *t);

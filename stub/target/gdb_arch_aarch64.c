@@ -9,6 +9,9 @@ static const char aarch64_target_xml[] =
 	"<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
 	"<target version=\"1.0\">\n"
 	"<architecture>aarch64</architecture>\n"
+	/* No OS ABI: gdb then takes the library list (solib-target) that
+	 * gives it the kernel and module symbols, not the ld.so one. */
+	"<osabi>none</osabi>\n"
 	"<feature name=\"org.gnu.gdb.aarch64.core\">\n"
 	"  <reg name=\"x0\" bitsize=\"64\" type=\"int\"/>\n"
 	"  <reg name=\"x1\" bitsize=\"64\" type=\"int\"/>\n"

@@ -10,6 +10,9 @@ static const char x86_64_target_xml[] =
 	"<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
 	"<target version=\"1.0\">\n"
 	"<architecture>i386:x86-64</architecture>\n"
+	/* No OS ABI: gdb then takes the library list (solib-target) that
+	 * gives it the kernel and module symbols, not the ld.so one. */
+	"<osabi>none</osabi>\n"
 	"<feature name=\"org.gnu.gdb.i386.core\">\n"
 	"  <flags id=\"i386_eflags\" size=\"4\">\n"
 	"    <field name=\"CF\" start=\"0\" end=\"0\"/>\n"

@@ -61,14 +61,35 @@ void kernel_target_refresh_cpus(struct kernel_target *kt)
 		 kt->nr_cpus, nr_ids);
 }
 
+int kernel_target_locate(struct kernel_target *kt, char *err)
+{
+	if (!kt->finder.locate)
+		return set_err(err, "no way to find the kernel was given");
+	struct guest_mem view;
+	struct kernel_info ki;
+	struct locate_result where;
+	if (guest_mem_view(&view, kt->mem, err))
+		return -1;
+	memset(&ki, 0, sizeof(ki));
+	memset(&where, 0, sizeof(where));
+	if (kt->finder.locate(kt->finder.ctx, &view, kt->vm, &ki, &where,
+			      err)) {
+		guest_mem_close_view(&view);
+		return -1;
+	}
+	guest_mem_swap_view(kt->mem, &view);
+	guest_mem_close_view(&view); /* now the old regions */
+	ki.as.mem = kt->mem;
+	kt->ki = ki;
+	kt->where = where;
+	return 0;
+}
+
 int kernel_target_rescan(struct kernel_target *kt, char *err)
 {
 	uint64_t old = kt->ki.kaslr_offset;
-	struct kernel_info saved = kt->ki;
-	if (!kt->relocate || kt->relocate(kt, err)) {
-		kt->ki = saved; /* keep serving what we had */
-		return -1;
-	}
+	if (kernel_target_locate(kt, err))
+		return -1; /* kt is as it was: keep serving it */
 	kt->listed = false;
 	kernel_target_refresh_cpus(kt);
 	if (kt->ki.kaslr_offset != old)
@@ -109,6 +130,9 @@ const struct target_ops kernel_target_ops = {
 	.thread_extra = kt_thread_extra,
 	.read_regs = kt_read_regs,
 	.monitor = kernel_target_monitor,
+	.libraries = kernel_symbols_libraries,
+	.exec_file = kernel_symbols_exec_file,
+	.libraries_changed = kernel_symbols_changed,
 	.on_attach = kt_on_attach,
 };
 

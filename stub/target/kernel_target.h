@@ -4,7 +4,12 @@
 #ifndef LKSTUB_KERNEL_TARGET_H
 #define LKSTUB_KERNEL_TARGET_H
 
+#include <limits.h>
+
 #include "stub/rsp/target.h"
+#include "symbols/elf_sections.h"
+#include "symbols/module_files.h"
+#include "symbols/modules.h"
 #include "symbols/locate.h"
 #include "symbols/tasks.h"
 #include "common/err.h"
@@ -14,6 +19,56 @@
  * ids stay with their thread however the list changes, and read well in
  * decimal (Thread 1000042 is pid 42). */
 #define TASK_TID_BASE 1000000u
+
+/* Finds the kernel of vm in m: may rewrite m's regions and RAM window
+ * (it is given a view, kept only on success) and fills ki and where. */
+struct kernel_finder {
+	int (*locate)(void *ctx, struct guest_mem *m, const struct vmlinux *vm,
+		      struct kernel_info *ki, struct locate_result *where,
+		      char *err);
+	void *ctx;
+};
+
+/* A loaded module as offered to gdb: its section map and what gdb adds
+ * to each section, or why it has none. */
+struct ks_module {
+	char name[MODULE_NAME_MAX];
+	uint64_t addr;               /* its struct module: a reload differs */
+	uint64_t text;               /* where its .text is */
+	char file[PATH_MAX];         /* the object file ("" when none) */
+	char map[PATH_MAX];          /* its section map ("" when none) */
+	uint64_t *addrs;             /* in map order */
+	unsigned n;
+	char why[160];               /* why it has no symbols, if so */
+};
+
+/* What gdb is offered to load symbols from (kernel_symbols.c). */
+struct kernel_symbols {
+	bool ready;                  /* init succeeded: serve them */
+	char dir[PATH_MAX];          /* CACHE/BUILD-ID */
+	char exec_file[PATH_MAX];    /* the placeholder executable */
+	char name[256];              /* the vmlinux's file name */
+	uint32_t crc;                /* of the vmlinux, for its debuglink */
+	uint64_t entry;              /* its e_entry */
+	uint16_t type;               /* its e_type */
+	struct elf_section *secs;    /* the vmlinux's allocated sections */
+	uint64_t *offsets;           /* what gdb adds to each */
+	unsigned *order;             /* section order in the map */
+	unsigned nr_secs;
+	struct strbuf libraries;     /* the library list document */
+	/* Modules: where their files are, the guest's list, and what was
+	 * made for each (kept across listings: a module's map is made
+	 * once per load). */
+	const char *const *module_dirs; /* --modules, or NULL: defaults */
+	unsigned nr_module_dirs;
+	struct module_files files;
+	char files_release[65];      /* the kernel release indexed for */
+	struct module_layout mod_layout;
+	struct module_list mods;
+	struct ks_module *offered;
+	size_t nr_offered;
+	uint64_t mods_hash;          /* of the last list served */
+};
 
 struct kernel_target {
 	struct guest_mem *mem;
@@ -34,9 +89,9 @@ struct kernel_target {
 	struct saved_regs *cpu_ctl;
 	unsigned nr_cpu_ctl;
 
-	/* Find the kernel again (after a reboot): set by the caller, which
-	 * knows how it was found the first time. */
-	int (*relocate)(struct kernel_target *kt, char *err);
+	/* How to find the kernel (at start and again after a reboot): set by
+	 * the caller, which knows what the memory is. */
+	struct kernel_finder finder;
 
 	/* Tasks as threads (kernel_threads.c). */
 	struct btf_types btf;
@@ -46,6 +101,9 @@ struct kernel_target {
 	uint32_t *by_pid;            /* indices into tasks, sorted by pid */
 	size_t by_pid_cap;
 	bool listed;                 /* a snapshot has been taken */
+
+	/* Symbols for gdb (kernel_symbols.c). */
+	struct kernel_symbols sym;
 };
 
 /* Open the BTF and resolve the type layouts (tasks degrade without). */
@@ -57,6 +115,21 @@ void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len);
 void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len);
 void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs);
 
+/* Symbols for gdb: the cache directory (NULL: the default), the files in
+ * it, then the library list and the placeholder executable as target
+ * operations. */
+#define KT_LIBRARIES_MAX (4u << 20)
+int kernel_symbols_init(struct kernel_target *kt, const char *cache,
+			const char *const *module_dirs, unsigned nr_module_dirs,
+			char *err);
+/* `monitor symbols`: what gdb is offered, from where, and why not. */
+void kernel_symbols_report(struct kernel_target *kt, struct strbuf *out);
+const struct strbuf *kernel_symbols_libraries(void *t, bool refresh);
+const char *kernel_symbols_exec_file(void *t);
+/* Has the module list changed since the library list was last built? */
+bool kernel_symbols_changed(void *t);
+void kernel_symbols_free(struct kernel_target *kt);
+
 extern const struct target_ops kernel_target_ops;
 
 /* Read the online CPUs from the guest (done at start and on attach). */
@@ -66,7 +139,11 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out);
 /* The gdb command that loads the symbols at their runtime addresses. */
 void kernel_target_gdb_command(const struct kernel_target *kt,
 			       struct strbuf *out);
-/* Find the kernel again; says what changed on stderr. */
+/* Find the kernel with kt->finder, all or nothing: the regions, RAM
+ * window, kernel info and layout change together, and only on success. */
+int kernel_target_locate(struct kernel_target *kt, char *err);
+/* Find the kernel again; says what changed on stderr. On failure kt
+ * serves what it had. */
 int kernel_target_rescan(struct kernel_target *kt, char *err);
 /* `monitor CMD` */
 int kernel_target_monitor(void *t, const char *cmd, struct strbuf *out);

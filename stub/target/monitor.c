@@ -240,11 +240,26 @@ static int mon_rescan(struct kernel_target *kt, const char *arg,
 		strbuf_printf(out, "rescan failed: %s\n", err);
 		return -1;
 	}
-	strbuf_printf(out, "found: %s\nKASLR offset %#llx; load the symbols "
-		      "with:\n", kt->ki.method,
+	strbuf_printf(out, "found: %s\nKASLR offset %#llx\n", kt->ki.method,
 		      (unsigned long long)kt->ki.kaslr_offset);
-	kernel_target_gdb_command(kt, out);
-	strbuf_putc(out, '\n');
+	if (kt->sym.ready) {
+		kernel_symbols_libraries(kt, true);
+		strbuf_printf(out, "%zu modules; `sharedlibrary` loads the "
+			      "symbols of what changed now (gdb also does at "
+			      "its next stop)\n", kt->sym.mods.n);
+	} else {
+		strbuf_printf(out, "load the symbols with:\n");
+		kernel_target_gdb_command(kt, out);
+		strbuf_putc(out, '\n');
+	}
+	return 0;
+}
+
+static int mon_symbols(struct kernel_target *kt, const char *arg,
+		       struct strbuf *out)
+{
+	(void)arg;
+	kernel_symbols_report(kt, out);
 	return 0;
 }
 
@@ -260,6 +275,8 @@ static const struct monitor_cmd monitor_cmds[] = {
 	  mon_rescan },
 	{ "rq", "", "per-CPU runqueue: nr_running, current task; sched_ext",
 	  mon_rq },
+	{ "symbols", "", "what gdb is offered to load symbols from: the "
+	  "vmlinux, each module's file or why it has none", mon_symbols },
 	{ "translate", " ADDR|SYMBOL",
 	  "how a kernel address maps to guest RAM, step by step", mon_translate },
 };

@@ -55,6 +55,8 @@ def rsp_seeds():
             pkt("m10000,0"), pkt("M10000,4:01020304"), pkt("M10000,2:0102"),
             pkt("X10000,0:"), pkt(b"X10010,4:}\x03\x04#\x05"),
             pkt(b"qSearch:memory:10000;ffff;" + bytes([0x07, 0x0f])),
+            pkt("x10000,1000"), pkt("x13ff0,20"), pkt("x14000,10"),
+            pkt("x10000,0"), pkt("x10000,ffffffffffffffff"),
             pkt("qRcmd," + hexs("help")), pkt("qRcmd," + hexs("nope")),
             pkt("qRcmd,"), pkt("vCont?"), pkt("vCont;c"), pkt("c"),
             pkt("s"), b"\x03", pkt("G00"), pkt("P0=00"), pkt("qSymbol::"),

@@ -1,11 +1,13 @@
 /* rsp_client: a raw GDB remote protocol client for benchmarks and
  * scripted checks, against lkstub or any gdbstub (QEMU's included).
  *
- *   rsp_client [-u unix:PATH | HOST:PORT] COMMAND...
+ *   rsp_client [-x] [-u unix:PATH | HOST:PORT] COMMAND...
  *     bench-read ADDR TOTAL CHUNK   read TOTAL bytes with m packets
  *     bench-latency ADDR COUNT      COUNT 8-byte m reads, mean/median
  *     send PACKET                   print the decoded reply
  *     dump ADDR LEN FILE            save memory to FILE
+ *   -x: memory is read with x packets (binary replies) instead of m; the
+ *   server must offer binary-upload+.
  *
  * Standalone on purpose: it shares no code with the stub it measures. */
 #ifndef _GNU_SOURCE
@@ -32,6 +34,9 @@ struct conn {
 	int fd;
 	bool ack;             /* acks still on */
 	size_t packet_size;   /* the server's PacketSize */
+	bool offers_x;        /* the server said binary-upload+ */
+	bool binary;          /* -x: read memory with x packets */
+	uint64_t requests;    /* memory read packets sent */
 	char in[1 << 19];     /* bytes read, not yet used */
 	size_t in_len, in_pos;
 	char *reply;          /* last reply, decoded, NUL-terminated */
@@ -287,13 +292,41 @@ static void handshake(struct conn *c)
 		c->packet_size = strtoul(ps + 11, NULL, 16);
 	if (c->packet_size < 64)
 		c->packet_size = 64;
+	c->offers_x = strstr(r, "binary-upload+") != NULL;
 	if (strstr(r, "QStartNoAckMode+") &&
 	    strcmp(request(c, "QStartNoAckMode"), "OK") == 0)
 		c->ack = false;
 }
 
+/* One x request: the reply is 'b' and up to n raw bytes (escapes were
+ * undone by recv_packet). A short reply is normal (escaping made the
+ * data outgrow the packet): the caller asks again from there. */
+static size_t read_x(struct conn *c, uint64_t addr, uint64_t n,
+		     unsigned char *buf, FILE *to)
+{
+	char req[64];
+	snprintf(req, sizeof(req), "x%llx,%llx", (unsigned long long)addr,
+		 (unsigned long long)n);
+	c->requests++;
+	const char *r = request(c, req);
+	if (r[0] != 'b' || c->reply_len == 1) {
+		fprintf(stderr, "rsp_client: at %#llx: reply '%.16s'\n",
+			(unsigned long long)addr, r);
+		return 0;
+	}
+	size_t got = c->reply_len - 1;
+	if (got > n)
+		die("x reply at %#llx: %zu bytes for %llu asked",
+		    (unsigned long long)addr, got, (unsigned long long)n);
+	if (buf)
+		memcpy(buf, r + 1, got);
+	if (to && fwrite(r + 1, 1, got, to) != got)
+		die("write failed");
+	return got;
+}
+
 /* Reads len bytes at addr into buf (if any); returns bytes got, stops at
- * the first error reply. */
+ * the first error reply (with m, also at a short one). */
 static uint64_t read_mem(struct conn *c, uint64_t addr, uint64_t len,
 			 size_t chunk, unsigned char *buf, FILE *to)
 {
@@ -301,9 +334,18 @@ static uint64_t read_mem(struct conn *c, uint64_t addr, uint64_t len,
 	char req[64];
 	while (done < len) {
 		uint64_t n = len - done < chunk ? len - done : chunk;
+		if (c->binary) {
+			size_t got = read_x(c, addr + done, n,
+					    buf ? buf + done : NULL, to);
+			if (got == 0)
+				break;
+			done += got;
+			continue;
+		}
 		snprintf(req, sizeof(req), "m%llx,%llx",
 			 (unsigned long long)(addr + done),
 			 (unsigned long long)n);
+		c->requests++;
 		const char *r = request(c, req);
 		if (r[0] == 'E' || c->reply_len == 0 || c->reply_len % 2) {
 			fprintf(stderr, "rsp_client: at %#llx: reply '%.16s'\n",
@@ -311,6 +353,10 @@ static uint64_t read_mem(struct conn *c, uint64_t addr, uint64_t len,
 			break;
 		}
 		size_t got = c->reply_len / 2;
+		if (got > n)
+			die("m reply at %#llx: %zu bytes for %llu asked",
+			    (unsigned long long)(addr + done), got,
+			    (unsigned long long)n);
 		if (buf || to) {
 			for (size_t i = 0; i < got; i++) {
 				int hi = hexval(r[2 * i]), lo = hexval(r[2 * i + 1]);
@@ -318,7 +364,7 @@ static uint64_t read_mem(struct conn *c, uint64_t addr, uint64_t len,
 					die("bad hex in reply");
 				unsigned char b = (unsigned char)(hi << 4 | lo);
 				if (buf)
-					buf[i] = b;
+					buf[done + i] = b;
 				if (to)
 					fputc(b, to);
 			}
@@ -348,7 +394,9 @@ static int cmp_double(const void *a, const void *b)
 
 static size_t clamp_chunk(struct conn *c, uint64_t want)
 {
-	size_t max = c->packet_size / 2; /* the hex reply fills a packet */
+	/* A hex reply fills a packet with half its bytes; a binary one
+	 * with all but the 'b' when nothing needs escaping. */
+	size_t max = c->binary ? c->packet_size - 1 : c->packet_size / 2;
 	return want < max ? (size_t)want : max;
 }
 
@@ -367,21 +415,30 @@ static void print_text_reply(const char *r, size_t len)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: rsp_client [-u unix:PATH | HOST:PORT] COMMAND...\n"
+		"usage: rsp_client [-x] [-u unix:PATH | HOST:PORT] COMMAND...\n"
 		"  bench-read ADDR TOTAL CHUNK\n  bench-latency ADDR COUNT\n"
-		"  send PACKET\n  dump ADDR LEN FILE\n");
+		"  send PACKET\n  dump ADDR LEN FILE\n"
+		"  -x: read memory with x packets (binary replies)\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	int i = 1;
-	if (argc < 3)
-		usage();
-	if (strcmp(argv[i], "-u") == 0)
+	bool binary = false;
+	if (argc > i && strcmp(argv[i], "-x") == 0) {
+		binary = true;
 		i++;
+	}
+	if (argc > i && strcmp(argv[i], "-u") == 0)
+		i++;
+	if (argc < i + 2)
+		usage();
 	struct conn c = { .fd = dial(argv[i++]) };
 	handshake(&c);
+	if (binary && !c.offers_x)
+		die("-x: the server does not offer binary-upload+");
+	c.binary = binary;
 	for (; i < argc;) {
 		const char *cmd = argv[i++];
 		if (strcmp(cmd, "bench-read") == 0 && i + 3 <= argc) {
@@ -389,11 +446,16 @@ int main(int argc, char **argv)
 			size_t chunk = clamp_chunk(&c, num(argv[i + 2]));
 			i += 3;
 			double t0 = now();
+			c.requests = 0;
 			uint64_t got = read_mem(&c, addr, total, chunk, NULL, NULL);
 			double dt = now() - t0;
-			printf("read: %llu bytes in %.3f s = %.1f MB/s (chunk %zu)\n",
+			printf("read: %llu bytes in %.3f s = %.1f MB/s (chunk %zu)",
 			       (unsigned long long)got, dt,
 			       dt > 0 ? (double)got / dt / 1e6 : 0.0, chunk);
+			if (c.binary)
+				printf(" with x: %llu packets",
+				       (unsigned long long)c.requests);
+			putchar('\n');
 		} else if (strcmp(cmd, "bench-latency") == 0 && i + 2 <= argc) {
 			uint64_t addr = num(argv[i]), count = num(argv[i + 1]);
 			i += 2;

@@ -1,6 +1,7 @@
-/* Unit tests for symbols/discover.c, kernel_x86_64.c and locate.c: a tiny
- * x86_64 "kernel" (tests/unit/synth_elf.h) placed in synthetic guest RAM
- * with its page tables (tests/unit/synth_pt.h) and vmcoreinfo copies. */
+/* Unit tests for symbols/discover.c, kernel_x86_64.c and locate.c, and for
+ * kernel_target_locate (finding the kernel all or nothing): a tiny x86_64
+ * "kernel" (tests/unit/synth_elf.h) placed in synthetic guest RAM with its
+ * page tables (tests/unit/synth_pt.h) and vmcoreinfo copies. */
 #include <elf.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "stub/cli/memory_arg.h"
+#include "stub/target/kernel_target.h"
 #include "symbols/kernel.h"
 #include "symbols/locate.h"
 #include "symbols/vmlinux.h"
@@ -540,6 +545,172 @@ static void test_unsupported_machine(void **state)
 	fx_free(f);
 }
 
+/* A target whose kernel is found through the command line's own finder
+ * (memory_arg_locate) with layout and pid as given. */
+struct tx {
+	struct options o;
+	struct memory_arg ma;
+	struct kernel_target kt;
+};
+
+static void tx_init(struct tx *t, struct guest_mem *m,
+		    const struct vmlinux *vm, enum layout_kind layout, int pid)
+{
+	memset(t, 0, sizeof(*t));
+	t->ma.o = &t->o;
+	t->ma.layout = layout;
+	t->ma.pid = pid;
+	t->kt.mem = m;
+	t->kt.vm = vm;
+	t->kt.finder = (struct kernel_finder){ memory_arg_locate, &t->ma };
+}
+
+/* Found: the target takes the view's regions, and the kernel's address
+ * space reads through the target's memory, not the dropped view. */
+static void test_target_locate_swaps_in(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	fx_vmcoreinfo(f, LIVE_PA, SK_BUILD_ID_HEX, f->koff, f->phys_base,
+		      false);
+	guest_mem_clear_regions(&f->s.mem);
+	struct tx *t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	tx_init(t, &f->s.mem, &f->vm, LAYOUT_AUTO, 0);
+	if (kernel_target_locate(&t->kt, f->err))
+		fail_msg("kernel_target_locate: %s", f->err);
+	assert_ptr_equal(t->kt.ki.as.mem, &f->s.mem);
+	assert_int_equal(f->s.mem.nr_regions, 1);
+	assert_int_equal(t->kt.where.layout, LAYOUT_FLAT);
+	f->ki = t->kt.ki;
+	check_found(f);
+	free(t);
+	fx_free(f);
+}
+
+/* The issue this guards against: AUTO on >= 2.75 GiB of x86 RAM applies
+ * q35's layout, then pc's; a rescan that finds nothing must leave the
+ * layout the kernel was found in (q35, by RAM size here) and the kernel
+ * as it was, so the old kernel is still served right. The RAM is a sparse
+ * 3 GiB file holding the synthetic kernel in its first 64 MiB. */
+static void test_failed_rescan_keeps_layout(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(4);
+	fx_image(f, IMG_PA_DEFAULT, KOFF_DEFAULT);
+	fx_vmcoreinfo(f, LIVE_PA, SK_BUILD_ID_HEX, f->koff, f->phys_base,
+		      false);
+	char path[] = "/tmp/lkstub-rescan-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 3ULL << 30), 0);
+	assert_int_equal(pwrite(fd, f->s.buf, RAM_SIZE, 0), (ssize_t)RAM_SIZE);
+	struct guest_mem m;
+	char err[ERR_LEN];
+	if (guest_mem_open_file(&m, path, false, err))
+		fail_msg("guest_mem_open_file: %s", err);
+	struct tx *t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	tx_init(t, &m, &f->vm, LAYOUT_AUTO, 0);
+	if (kernel_target_locate(&t->kt, err))
+		fail_msg("kernel_target_locate: %s", err);
+	assert_int_equal(t->kt.where.layout, LAYOUT_Q35);
+	assert_int_equal(m.nr_regions, 2);
+	assert_true(m.regions[1].gpa == 4ULL << 30 &&
+		    m.regions[1].offset == 2ULL << 30);
+	struct kernel_info before = t->kt.ki;
+
+	/* The guest "reboots" into nothing lkstub can find. */
+	static const uint8_t zero[4096];
+	assert_int_equal(pwrite(fd, zero, sizeof(zero), LIVE_PA),
+			 (ssize_t)sizeof(zero));
+	assert_int_equal(pwrite(fd, zero, sizeof(zero),
+				(off_t)(img_pa_of(f, SK_BANNER) & ~0xfffULL)),
+			 (ssize_t)sizeof(zero));
+	assert_int_equal(kernel_target_rescan(&t->kt, err), -1);
+	/* Still q35's regions, still the kernel as it was. */
+	assert_int_equal(t->kt.where.layout, LAYOUT_Q35);
+	assert_int_equal(m.nr_regions, 2);
+	assert_true(m.regions[0].gpa == 0 && m.regions[0].size == 2ULL << 30);
+	assert_true(m.regions[1].gpa == 4ULL << 30 &&
+		    m.regions[1].offset == 2ULL << 30);
+	assert_memory_equal(&t->kt.ki, &before, sizeof(before));
+	assert_ptr_equal(t->kt.ki.as.mem, &m);
+	uint32_t cpus = 0; /* the image itself was left alone */
+	assert_true(kernel_read_sym(&t->kt.ki, &f->vm, "nr_cpu_ids", &cpus,
+				    4));
+	assert_int_equal(cpus, NR_CPUS);
+	free(t);
+	guest_mem_close(&m);
+	close(fd);
+	unlink(path);
+	fx_free(f);
+}
+
+/* MEMORY = pid:PID: the finder moves the RAM window over the VMM's large
+ * mappings; a rescan that finds nothing leaves the window where the
+ * kernel was. The "VMM" is a python3 process holding 48 MiB of zeroes,
+ * so every candidate fails. */
+static void test_failed_rescan_keeps_ram_window(void **state)
+{
+	(void)state;
+	int to_child[2], from_child[2];
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(from_child), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(to_child[0], 0);
+		dup2(from_child[1], 1);
+		close(to_child[1]);
+		close(from_child[0]);
+		execlp("python3", "python3", "-c",
+		       "import mmap,sys\n"
+		       "m = mmap.mmap(-1, 48 << 20)\n"
+		       "m[0:1] = b'x'\n"
+		       "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+		       "sys.stdin.read()\n", (char *)NULL);
+		_exit(127);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	char ready[8] = "";
+	if (read(from_child[0], ready, sizeof(ready)) != 6)
+		fail_msg("python3 (the stand-in VMM) did not start");
+
+	struct fx *f = fx_new(4); /* only its vmlinux is used */
+	struct guest_mem m;
+	char err[ERR_LEN];
+	if (guest_mem_open_process(&m, pid, false, err))
+		fail_msg("guest_mem_open_process: %s", err);
+	/* As if the kernel had been found in a 16 MiB mapping at 0x1000000
+	 * of the VMM. */
+	m.ram_base = 0x1000000;
+	m.ram_size = 16 * MiB;
+	if (guest_mem_add_region(&m, 0, 16 * MiB, 0x1000000, err))
+		fail_msg("guest_mem_add_region: %s", err);
+	struct tx *t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	tx_init(t, &m, &f->vm, LAYOUT_AUTO, pid);
+	t->kt.ki.kaslr_offset = 0x1234000;
+	assert_int_equal(kernel_target_rescan(&t->kt, err), -1);
+	if (!strstr(err, "tried"))
+		fail_msg("no mapping was tried: %s", err);
+	assert_true(m.ram_base == 0x1000000 && m.ram_size == 16 * MiB);
+	assert_int_equal(m.nr_regions, 1);
+	assert_true(m.regions[0].offset == 0x1000000);
+	assert_true(t->kt.ki.kaslr_offset == 0x1234000);
+
+	close(to_child[1]);
+	close(from_child[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	free(t);
+	guest_mem_close(&m);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +726,9 @@ int main(void)
 		cmocka_unit_test(test_corrupt_tables),
 		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_unsupported_machine),
+		cmocka_unit_test(test_target_locate_swaps_in),
+		cmocka_unit_test(test_failed_rescan_keeps_layout),
+		cmocka_unit_test(test_failed_rescan_keeps_ram_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -431,8 +431,8 @@ static void test_notes_kernel_order(void **state)
 
 /* memory_arg_cpu_regs: each online CPU its own registers; a bad note
  * costs its CPU alone, an offline vCPU shifts nothing. */
-static void cpu_regs_of(const uint16_t *online, unsigned nr_online,
-			struct kernel_target *kt)
+static void cpu_regs_of(const struct memory_arg *ma, const uint16_t *online,
+			unsigned nr_online, struct kernel_target *kt)
 {
 	free(kt->cpu_regs);
 	free(kt->cpu_ctl);
@@ -441,7 +441,7 @@ static void cpu_regs_of(const uint16_t *online, unsigned nr_online,
 	kt->ki.arch = &kernel_x86_64;
 	kt->nr_cpus = nr_online;
 	memcpy(kt->cpus, online, nr_online * sizeof(online[0]));
-	memory_arg_cpu_regs(kt);
+	memory_arg_cpu_regs(ma, kt);
 }
 
 static void assert_cpu_regs(const struct kernel_target *kt, unsigned idx,
@@ -464,6 +464,7 @@ static void test_cpu_regs(void **state)
 	static struct kernel_target kt;
 	static struct guest_mem m;
 	static struct options o;
+	static struct memory_arg ma;
 	static const uint16_t all[4] = { 0, 1, 2, 3 }, no1[3] = { 0, 2, 3 };
 	qemu_notes();
 	notes[1].descsz = 20; /* vCPU 1's: no room for pr_pid */
@@ -475,22 +476,23 @@ static void test_cpu_regs(void **state)
 	write_core(img, size, path);
 	free(img);
 	o.memory = path;
-	assert_int_equal(memory_arg_open(&m, &o, err), 0);
+	assert_int_equal(memory_arg_open(&ma, &m, &o, err), 0);
 	unlink(path);
 	kt.mem = &m;
-	cpu_regs_of(all, 4, &kt);
+	cpu_regs_of(&ma, all, 4, &kt);
 	assert_cpu_regs(&kt, 0, 0);
 	assert_cpu_regs(&kt, 1, -1);
 	assert_cpu_regs(&kt, 2, 2);
 	assert_cpu_regs(&kt, 3, 3);
 	/* vCPU 1 offline in the guest: CPU 2 is the second online one. */
-	cpu_regs_of(no1, 3, &kt);
+	cpu_regs_of(&ma, no1, 3, &kt);
 	assert_cpu_regs(&kt, 0, 0);
 	assert_cpu_regs(&kt, 1, 2);
 	assert_cpu_regs(&kt, 2, 3);
 	free(kt.cpu_regs);
 	free(kt.cpu_ctl);
 	guest_mem_close(&m);
+	elfcore_notes_free(&ma.notes);
 }
 
 /* cmocka installs its own SIGBUS handler around every test; main() keeps

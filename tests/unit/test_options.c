@@ -160,6 +160,8 @@ static void test_usage_options_all_parse(void **state)
 		{ "--phys-base", "0" }, { "--discover", "banner" },
 		{ "--wait", NULL },     { "--help", NULL },
 		{ "--version", NULL },  { "--qmp", "/run/qmp.sock" },
+		{ "--cache", "/tmp/c" }, { "--no-symbols", NULL },
+		{ "--modules", "/tmp/m" },
 	};
 	unsigned seen = 0;
 	for (const char *p = options_usage; (p = strstr(p, "--")); p += 2) {

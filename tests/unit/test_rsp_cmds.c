@@ -119,7 +119,7 @@ static void handshake(void **state)
 	assert_string_equal(send(c, "qSupported:multiprocess+;swbreak+"),
 			    "PacketSize=40000;qXfer:features:read+;"
 			    "qXfer:threads:read+;QStartNoAckMode+;"
-			    "qSearch:memory+;vContSupported-");
+			    "qSearch:memory+;binary-upload+;vContSupported-");
 	assert_string_equal(send(c, "vMustReplyEmpty"), "");
 	assert_string_equal(send(c, "qAttached"), "1");
 	assert_string_equal(send(c, "qAttached:1"), "1");
@@ -203,13 +203,15 @@ static void dropped_packets_in_no_ack_mode(void **state)
 	assert_true(c->keep);
 }
 
-static void interrupt_gives_sigint_stop(void **state)
+/* An interrupt while stopped (always, here) gets no reply: one would be
+ * read as the reply to the next packet. */
+static void interrupt_gets_no_reply(void **state)
 {
 	struct ctx *c = *state;
 	send(c, "Hg2");
 	send_event(c, RSP_EV_INTERRUPT, NULL, 0);
-	assert_int_equal(c->n, 1);
-	assert_string_equal(c->reply[0], "T02thread:02;");
+	assert_int_equal(c->n, 0);
+	assert_string_equal(send(c, "vCont?"), "vCont;c;C;s;S");
 }
 
 static void thread_selection(void **state)
@@ -439,6 +441,155 @@ static void memory_read_full_packet(void **state)
 	assert_memory_equal(r + RSP_PACKET_SIZE - 4, "4242", 4);
 }
 
+/* An x reply, decoded (escapes undone): 'b' and the fake's bytes. */
+static void expect_bin_of_fake(struct ctx *c, const char *r, uint64_t addr,
+			       size_t len)
+{
+	assert_int_equal(c->len[c->n - 1], 1 + len);
+	assert_int_equal(r[0], 'b');
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)r[1 + i] != fake_byte(addr + i))
+			fail_msg("byte %zu: %02x != %02x", i,
+				 (unsigned char)r[1 + i], fake_byte(addr + i));
+}
+
+static void memory_reads_x(void **state)
+{
+	struct ctx *c = *state;
+	/* The fake's bytes cover all 256 values: these reads carry bytes
+	 * that must be escaped (the decoder in collect() undoes them). */
+	unsigned specials = 0;
+	for (uint64_t a = 0x10000; a < 0x11000; a++)
+		specials += strchr("$#}*", fake_byte(a)) && fake_byte(a);
+	assert_true(specials > 0);
+	expect_bin_of_fake(c, send(c, "x10000,1000"), 0x10000, 0x1000);
+	expect_bin_of_fake(c, send(c, "x1fff0,10"), 0x1fff0, 16);
+	/* Partial: stops at the hole or the end. */
+	expect_bin_of_fake(c, send(c, "x13ff8,100"), 0x13ff8, 8);
+	expect_bin_of_fake(c, send(c, "x1fffc,100"), 0x1fffc, 4);
+	/* Nothing readable at the start. */
+	assert_string_equal(send(c, "x14000,10"), "E14");
+	assert_string_equal(send(c, "x0,1"), "E14");
+	assert_string_equal(send(c, "xffffffffffffffff,10"), "E14");
+	/* Length 0: "b", not the empty "unsupported" reply. */
+	assert_string_equal(send(c, "x10000,0"), "b");
+	assert_int_equal(c->len[0], 1);
+	assert_string_equal(send(c, "x14000,0"), "b");
+	/* Malformed. */
+	assert_string_equal(send(c, "x10000"), "E22");
+	assert_string_equal(send(c, "x10000,"), "E22");
+	assert_string_equal(send(c, "x,10"), "E22");
+	assert_string_equal(send(c, "x10000,10,"), "E22");
+	assert_string_equal(send(c, "x10000,10:"), "E22");
+	assert_string_equal(send(c, "x1g,10"), "E22");
+	assert_string_equal(send(c, "x10000000000000000,1"), "E22");
+	assert_string_equal(send(c, "x10000,10000000000000000"), "E22");
+}
+
+static void memory_read_x_escapes_on_the_wire(void **state)
+{
+	struct ctx *c = *state;
+	memcpy(c->fake.mem + 0x100, "$#}*a\0", 6);
+	struct strbuf wire;
+	strbuf_init(&wire, 1024);
+	assert_true(rsp_session_event(&c->s, RSP_EV_PACKET, "x10100,6", 8,
+				      &wire));
+	const char want[] = "$b}\x04}\x03}]}\x0a" "a\0#";
+	assert_int_equal(wire.len, sizeof(want) - 1 + 2);
+	assert_memory_equal(wire.buf, want, sizeof(want) - 1);
+	strbuf_free(&wire);
+}
+
+/* Memory filled with one byte value, given by fill_byte. */
+static int fill_byte;
+static size_t filled_read(void *t, uint64_t addr, void *buf, size_t len)
+{
+	(void)t;
+	(void)addr;
+	memset(buf, fill_byte, len);
+	return len;
+}
+
+static void memory_read_x_huge_length(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = filled_read;
+	fill_byte = 'A';
+	/* Nothing to escape: the whole packet but the 'b' is data. */
+	const char *r = send(c, "x42,ffffffffffffffff");
+	assert_int_equal(c->len[0], RSP_PACKET_SIZE);
+	assert_int_equal(r[0], 'b');
+	assert_int_equal(r[1], 'A');
+	assert_int_equal(r[RSP_PACKET_SIZE - 1], 'A');
+	/* Up to the top of the address space, not past it. */
+	r = send(c, "xfffffffffffffff0,100");
+	assert_int_equal(c->len[0], 1 + 16);
+	r = send(c, "xffffffffffffffff,100");
+	assert_int_equal(c->len[0], 1 + 1);
+}
+
+static void memory_read_x_short_when_escapes_fill_the_packet(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = filled_read;
+	/* Every byte escaped: half the packet's bytes, in whole pairs. */
+	fill_byte = '*';
+	const char *r = send(c, "x1000,40000");
+	size_t got = c->len[0] - 1;
+	assert_int_equal(got, (RSP_PACKET_SIZE - 1) / 2);
+	assert_int_equal(r[0], 'b');
+	for (size_t i = 0; i < got; i++)
+		assert_int_equal(r[1 + i], '*');
+	/* A small read that fits comes back whole. */
+	send(c, "x1000,100");
+	assert_int_equal(c->len[0], 1 + 0x100);
+}
+
+/* All 'A' but one '#' at the packet's last data byte: its escape pair
+ * would not fit, so the reply ends before it. */
+static size_t hash_at_end(void *t, uint64_t addr, void *buf, size_t len)
+{
+	(void)t;
+	memset(buf, 'A', len);
+	uint64_t hash = 0x1000 + RSP_PACKET_SIZE - 2;
+	if (hash >= addr && hash < addr + len)
+		((char *)buf)[hash - addr] = '#';
+	return len;
+}
+
+static void memory_read_x_never_splits_an_escape(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = hash_at_end;
+	const char *r = send(c, "x1000,40000");
+	assert_int_equal(c->len[0], 1 + RSP_PACKET_SIZE - 2);
+	assert_int_equal(r[c->len[0] - 1], 'A');
+	/* gdb asks again from there and gets the '#'. */
+	char pkt[32];
+	snprintf(pkt, sizeof(pkt), "x%x,10", 0x1000 + RSP_PACKET_SIZE - 2);
+	r = send(c, pkt);
+	assert_int_equal(c->len[0], 1 + 0x10);
+	assert_int_equal(r[1], '#');
+}
+
+/* A target that claims more than it was asked for. */
+static size_t overclaiming_read(void *t, uint64_t addr, void *buf,
+				size_t len)
+{
+	filled_read(t, addr, buf, len);
+	return len + 100;
+}
+
+static void memory_read_x_trusts_no_overlong_count(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = overclaiming_read;
+	fill_byte = 'z';
+	send(c, "x1000,10");
+	assert_int_equal(c->len[0], 1 + 0x10);
+	assert_string_equal(send(c, "m1000,4"), "7a7a7a7a");
+}
+
 static void memory_write_M(void **state)
 {
 	struct ctx *c = *state;
@@ -659,7 +810,85 @@ static void output_cap_drops_client(void **state)
 	strbuf_init(&small, 64);
 	assert_false(rsp_session_event(&c->s, RSP_EV_PACKET, "m10000,100", 10,
 				       &small));
+	strbuf_reset(&small);
+	assert_false(rsp_session_event(&c->s, RSP_EV_PACKET, "x10000,100", 10,
+				       &small));
 	strbuf_free(&small);
+}
+
+/* The library list and the executable, for a target that has them; a
+ * stop after a resume says `library:` when the list changed, `?` never. */
+static struct strbuf libs_doc;
+static bool libs_changed, libs_refreshed;
+
+static const struct strbuf *fake_libraries(void *t, bool refresh)
+{
+	(void)t;
+	libs_refreshed = refresh;
+	return &libs_doc;
+}
+
+static const char *fake_exec_file(void *t)
+{
+	(void)t;
+	return "/cache/lkstub-kernel";
+}
+
+static bool fake_libraries_changed(void *t)
+{
+	(void)t;
+	return libs_changed;
+}
+
+static void xfer_libraries_and_exec_file(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.libraries = fake_libraries;
+	c->ops.exec_file = fake_exec_file;
+	c->ops.libraries_changed = fake_libraries_changed;
+	strbuf_init(&libs_doc, 1 << 20);
+	strbuf_printf(&libs_doc, "<library-list>\n");
+	for (int i = 0; i < 4000; i++) /* more than one packet */
+		strbuf_printf(&libs_doc, "<library name=\"/c/m%d#$}*\"/>\n", i);
+	strbuf_printf(&libs_doc, "</library-list>\n");
+	const char *r = send(c, "qSupported");
+	assert_non_null(strstr(r, ";qXfer:libraries:read+"));
+	assert_non_null(strstr(r, ";qXfer:exec-file:read+"));
+
+	/* Read in slices, as gdb does; the target rebuilds at offset 0. */
+	struct strbuf got;
+	strbuf_init(&got, 1 << 20);
+	size_t off = 0;
+	for (int guard = 0; guard < 100; guard++) {
+		char pkt[64];
+		snprintf(pkt, sizeof(pkt), "qXfer:libraries:read::%zx,8000",
+			 off);
+		send(c, pkt);
+		assert_true(libs_refreshed == (off == 0));
+		const char *rep = c->reply[c->n - 1];
+		size_t len = c->len[c->n - 1];
+		assert_true(len >= 1 && (rep[0] == 'm' || rep[0] == 'l'));
+		strbuf_append(&got, rep + 1, len - 1);
+		off = got.len;
+		if (rep[0] == 'l')
+			break;
+	}
+	assert_int_equal(got.len, libs_doc.len);
+	assert_memory_equal(got.buf, libs_doc.buf, got.len);
+	strbuf_free(&got);
+	assert_string_equal(send(c, "qXfer:libraries:read:x:0,10"), "E00");
+
+	/* The annex is a process id; any gets the one executable. */
+	assert_string_equal(send(c, "qXfer:exec-file:read:1:0,1000"),
+			    "l/cache/lkstub-kernel");
+	assert_string_equal(send(c, "qXfer:exec-file:read::5,3"), "me/l");
+
+	libs_changed = true;
+	assert_string_equal(send(c, "?"), "T05thread:01;");
+	assert_string_equal(send(c, "c"), "T05thread:01;library:;");
+	libs_changed = false;
+	assert_string_equal(send(c, "c"), "T05thread:01;");
+	strbuf_free(&libs_doc);
 }
 
 int main(void)
@@ -672,7 +901,7 @@ int main(void)
 		T(ack_mode_and_no_ack_switch),
 		T(nak_resends_last_packet),
 		T(dropped_packets_in_no_ack_mode),
-		T(interrupt_gives_sigint_stop),
+		T(interrupt_gets_no_reply),
 		T(thread_selection),
 		T(thread_alive),
 		T(thread_lists),
@@ -680,12 +909,19 @@ int main(void)
 		T(thread_extra_info),
 		T(xfer_target_xml_paged),
 		T(xfer_threads),
+		T(xfer_libraries_and_exec_file),
 		T(registers_g),
 		T(registers_p),
 		T(register_writes_refused),
 		T(memory_reads),
 		T(memory_read_clamped_to_packet),
 		T(memory_read_full_packet),
+		T(memory_reads_x),
+		T(memory_read_x_escapes_on_the_wire),
+		T(memory_read_x_huge_length),
+		T(memory_read_x_short_when_escapes_fill_the_packet),
+		T(memory_read_x_never_splits_an_escape),
+		T(memory_read_x_trusts_no_overlong_count),
 		T(memory_write_M),
 		T(memory_write_M_replies_data),
 		T(memory_write_X),

@@ -306,6 +306,121 @@ static void encode_respects_cap(void **state)
 	strbuf_free(&out);
 }
 
+static void escape_binary_specials(void **state)
+{
+	(void)state;
+	char out[32];
+	size_t used;
+	size_t n = rsp_escape_binary(out, sizeof(out), "a$b#c}d*e", 9, &used);
+	assert_int_equal(used, 9);
+	assert_int_equal(n, 13);
+	assert_memory_equal(out, "a}\x04" "b}\x03" "c}]d}\x0a" "e", 13);
+	/* Nothing else is escaped: NUL, '+', '-', 0x03, 0xff go as they are. */
+	n = rsp_escape_binary(out, sizeof(out), "\0+-\x03\xff", 5, &used);
+	assert_int_equal(n, 5);
+	assert_int_equal(used, 5);
+	assert_memory_equal(out, "\0+-\x03\xff", 5);
+	n = rsp_escape_binary(out, sizeof(out), "", 0, &used);
+	assert_int_equal(n, 0);
+	assert_int_equal(used, 0);
+}
+
+static void escape_binary_never_splits_a_pair(void **state)
+{
+	(void)state;
+	char out[8];
+	size_t used;
+	/* room 3: "ab" fits, the escaped '*' (2 bytes) does not. */
+	memset(out, '.', sizeof(out));
+	assert_int_equal(rsp_escape_binary(out, 3, "ab*c", 4, &used), 2);
+	assert_int_equal(used, 2);
+	assert_int_equal(out[2], '.'); /* nothing half-written */
+	assert_int_equal(rsp_escape_binary(out, 4, "ab*c", 4, &used), 4);
+	assert_int_equal(used, 3);
+	assert_int_equal(rsp_escape_binary(out, 5, "ab*c", 4, &used), 5);
+	assert_int_equal(used, 4);
+	assert_int_equal(rsp_escape_binary(out, 0, "ab", 2, &used), 0);
+	assert_int_equal(used, 0);
+	assert_int_equal(rsp_escape_binary(out, 1, "#", 1, &used), 0);
+	assert_int_equal(used, 0);
+}
+
+/* The escaping written the plainest way, byte by byte. */
+static size_t naive_escape(char *dst, size_t room, const unsigned char *src,
+			   size_t len, size_t *used)
+{
+	size_t in = 0, out = 0;
+	for (; in < len; in++) {
+		bool esc = memchr("$#}*", src[in], 4) != NULL;
+		if (out + (esc ? 2 : 1) > room)
+			break;
+		if (esc)
+			dst[out++] = '}';
+		dst[out++] = (char)(esc ? src[in] ^ 0x20 : src[in]);
+	}
+	*used = in;
+	return out;
+}
+
+/* Any mix of bytes (specials at every alignment of the eight-at-a-time
+ * scan), any room; in place with src as close behind dst as the header
+ * allows: the same as the byte-by-byte escaping. */
+static void escape_binary_in_place(void **state)
+{
+	(void)state;
+	enum { LEN = 4096 };
+	static unsigned char src[LEN];
+	static char want[2 * LEN], area[3 * LEN];
+	const char specials[] = "$#}*";
+	uint32_t x = 12345;
+	for (int round = 0; round < 240; round++) {
+		/* Rounds go from no specials to nothing but specials (the
+		 * worst case, where the output just catches up); the rest
+		 * are any other byte value. */
+		for (size_t i = 0; i < LEN; i++) {
+			x = x * 1103515245u + 12345u;
+			unsigned char b = (unsigned char)(x >> 24);
+			if (memchr(specials, b, 4))
+				b = (unsigned char)~b;
+			src[i] = (x >> 8) % 200 < (unsigned)round
+					 ? (unsigned char)specials[(x >> 4) & 3]
+					 : b;
+		}
+		size_t len = 1 + (x >> 4) % LEN;
+		size_t room = round % 3 == 0 ? 2 * len : 1 + (x >> 7) % (2 * len);
+		size_t used1, used2;
+		size_t n1 = naive_escape(want, room, src, len, &used1);
+		size_t slack = len < room / 2 ? len : room / 2;
+		memcpy(area + slack, src, len);
+		size_t n2 = rsp_escape_binary(area, room, area + slack, len,
+					      &used2);
+		assert_int_equal(n1, n2);
+		assert_int_equal(used1, used2);
+		assert_memory_equal(want, area, n1);
+		assert_true(n1 <= room);
+	}
+}
+
+static void escape_binary_round_trips(void **state)
+{
+	struct rsp_decoder *d = *state;
+	unsigned char all[512];
+	for (int i = 0; i < 512; i++)
+		all[i] = (unsigned char)i;
+	char esc[1024], pkt[1100];
+	size_t used;
+	size_t n = rsp_escape_binary(esc, sizeof(esc), all, sizeof(all),
+				     &used);
+	assert_int_equal(used, sizeof(all));
+	assert_int_equal(n, sizeof(all) + 8); /* four specials, twice */
+	size_t plen = frame(pkt, esc, n);
+	enum rsp_event ev;
+	assert_int_equal(rsp_decoder_feed(d, pkt, plen, &ev), plen);
+	assert_int_equal(ev, RSP_EV_PACKET);
+	assert_int_equal(d->len, sizeof(all));
+	assert_memory_equal(d->buf, all, sizeof(all));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -326,6 +441,10 @@ int main(void)
 		T(checksum_matches_naive),
 		T(encode_escapes_and_round_trips),
 		T(encode_respects_cap),
+		T(escape_binary_specials),
+		T(escape_binary_never_splits_a_pair),
+		T(escape_binary_in_place),
+		T(escape_binary_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
