@@ -5,6 +5,7 @@
 
 #include "common/err.h"
 
+#define SUMMARY_REGIONS 16 /* regions the summary lists one by one */
 
 static const struct gdb_arch *kt_arch(void *t)
 {
@@ -163,7 +164,11 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 		      (unsigned long long)(as->image_start -
 					   as->image_pa_delta));
 	strbuf_printf(out, "  layout        %s\n", kt->where.layout_why);
-	for (unsigned i = 0; i < kt->mem->nr_regions; i++) {
+	/* A filtered dump has thousands: the first ones and a count. */
+	unsigned shown = kt->mem->nr_regions <= SUMMARY_REGIONS
+				 ? kt->mem->nr_regions
+				 : SUMMARY_REGIONS - 1;
+	for (unsigned i = 0; i < shown; i++) {
 		const struct guest_region *r = &kt->mem->regions[i];
 		strbuf_printf(out, "    GPA %#llx-%#llx: %s @ %#llx\n",
 			      (unsigned long long)r->gpa,
@@ -171,11 +176,18 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 			      kt->mem->ops->name,
 			      (unsigned long long)r->offset);
 	}
+	if (shown < kt->mem->nr_regions)
+		strbuf_printf(out, "    ... %u more, %u regions in all, up to "
+			      "GPA %#llx\n", kt->mem->nr_regions - shown,
+			      kt->mem->nr_regions,
+			      (unsigned long long)guest_mem_end(kt->mem));
 	strbuf_printf(out, "  memory        %s\n",
 		      kt->mem->writable ? "read-write (--write)" : "read-only");
 	strbuf_printf(out, "  cpus          %s%s\n", kt->cpu_note,
 		      kt->nr_cpu_regs ? "; registers from the dump" : "");
 	for (unsigned i = 0; i < kt->nr_cpu_ctl && i < kt->nr_cpus; i++) {
+		if (!kt->cpu_ctl[i].n)
+			continue;
 		strbuf_printf(out, "    CPU#%u", kt->cpus[i]);
 		for (unsigned j = 0; j < kt->cpu_ctl[i].n; j++)
 			strbuf_printf(out, " %s %#llx", kt->cpu_ctl[i].r[j].name,

@@ -81,7 +81,8 @@ struct kernel_target {
 	uint16_t cpus[KT_MAX_CPUS]; /* online CPU numbers, ascending */
 	char cpu_note[96];           /* why the CPU list is what it is */
 	uint64_t cpu_curr[KT_MAX_CPUS]; /* rq->curr per listed CPU, or 0 */
-	/* Registers of the i-th online CPU, when a dump recorded them. */
+	/* Registers of the i-th online CPU, when a dump recorded them
+	 * (n == 0: not for this one). */
 	struct saved_regs *cpu_regs;
 	unsigned nr_cpu_regs;
 	/* Control state of the i-th CPU from QEMU's dump notes (CR3, ...). */

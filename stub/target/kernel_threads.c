@@ -86,6 +86,12 @@ static const struct ktask *task_by_tid(struct kernel_target *kt, uint32_t tid)
 	return NULL;
 }
 
+/* Did a dump record the registers of the CPU at index c of kt->cpus? */
+static bool kt_cpu_has_regs(const struct kernel_target *kt, int c)
+{
+	return c >= 0 && (unsigned)c < kt->nr_cpu_regs && kt->cpu_regs[c].n;
+}
+
 /* Index in kt->cpus of the CPU thread tid, or -1. */
 static int cpu_index(struct kernel_target *kt, uint32_t tid)
 {
@@ -160,7 +166,7 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 	int c = cpu_index(kt, tid);
 	if (c >= 0) {
 		snprintf(buf, len, "CPU#%u [%s]", kt->cpus[c],
-			 (unsigned)c < kt->nr_cpu_regs
+			 kt_cpu_has_regs(kt, c)
 				 ? "registers from the dump"
 				 : "live guest RAM: registers unknown");
 		return;
@@ -173,7 +179,7 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 	const char *running = "";
 	if (k->on_cpu) {
 		int kc = k->cpu >= 0 ? cpu_index(kt, (uint32_t)k->cpu + 1) : -1;
-		running = kc >= 0 && (unsigned)kc < kt->nr_cpu_regs
+		running = kt_cpu_has_regs(kt, kc)
 				  ? ", running: registers from the dump"
 				  : ", running: registers unknown on a live "
 				    "guest";
@@ -247,7 +253,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 		c = now.on_cpu && now.cpu >= 0 ? cpu_index(kt, (uint32_t)now.cpu + 1)
 					       : -1;
 	}
-	if (c >= 0 && (unsigned)c < kt->nr_cpu_regs) {
+	if (kt_cpu_has_regs(kt, c)) {
 		set_regs(a, regs, &kt->cpu_regs[c]);
 		return;
 	}

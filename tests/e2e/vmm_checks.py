@@ -336,6 +336,8 @@ def _run(h, k, wd, ck, cfg):
         ck.check("%s: lkstub-%s still running" % (cfg, name), s.proc.poll() is None,
                  open(s.errpath, errors="replace").read()[-2000:])
         s.close()
+    import dump_checks  # makedumpfile -E, truncation, the VMM's exit (kills the guest)
+    dump_checks.run(h, ck, g, k, wd, elf, off, cfg)
     g.close()
     for f in (elf, kd):
         if os.path.exists(f):
