@@ -40,6 +40,7 @@ struct kernel_target {
 	/* Tasks as threads (kernel_threads.c). */
 	struct btf_types btf;
 	struct task_layout layout;
+	struct frame_layout frames;  /* switched-out tasks' saved registers */
 	char tasks_note[ERR_LEN];    /* why tasks are missing, if they are */
 	struct task_list tasks;      /* snapshot of the last listing */
 	uint32_t *by_pid;            /* indices into tasks, sorted by pid */
