@@ -15,6 +15,8 @@
 /* Bytes taken from one client per wakeup: big enough for a large X
  * packet in a few reads, small enough to keep turns fair. */
 #define READ_CHUNK (64u << 10)
+/* An idle client's buffers that grew past this are given back. */
+#define BUF_KEEP (64u << 10)
 
 struct client {
 	struct transport_conn conn;
@@ -22,11 +24,16 @@ struct client {
 	struct rsp_session sess;
 	struct strbuf out; /* framed replies not yet sent */
 	size_t out_sent;   /* of out, already sent */
+	/* Input read while the session was busy with a long request,
+	 * decoded once it is done. */
+	char *held;
+	size_t held_len;
 };
 
 struct server {
 	struct listener l;
 	struct target *target;
+	struct rsp_threads threads; /* thread listings, shared by clients */
 	struct client *clients[SERVER_MAX_CLIENTS];
 	unsigned nclients;
 	char read_buf[READ_CHUNK];
@@ -57,6 +64,7 @@ struct server *server_open(const char *listen, struct target *t, char *err)
 		return NULL;
 	}
 	s->target = t;
+	rsp_threads_init(&s->threads);
 	s->l.fd = -1;
 	s->l.ops = transport_for(listen);
 	if (s->l.ops->open(&s->l, listen, err) < 0) {
@@ -79,6 +87,7 @@ static void drop_client(struct server *s, unsigned i, const char *why)
 	rsp_decoder_free(&c->dec);
 	rsp_session_free(&c->sess);
 	strbuf_free(&c->out);
+	free(c->held);
 	free(c);
 	s->clients[i] = s->clients[--s->nclients];
 	s->clients[s->nclients] = NULL;
@@ -95,7 +104,7 @@ static void add_client(struct server *s, struct transport_conn *conn)
 	}
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c || rsp_decoder_init(&c->dec, err) < 0 ||
-	    rsp_session_init(&c->sess, s->target, err) < 0) {
+	    rsp_session_init(&c->sess, s->target, &s->threads, err) < 0) {
 		fprintf(stderr, "lkstub: %s refused: out of memory\n",
 			conn->peer);
 		if (c) {
@@ -130,6 +139,7 @@ static int flush_client(struct server *s, struct client *c)
 		c->out_sent += (size_t)n;
 	}
 	strbuf_reset(&c->out);
+	strbuf_trim(&c->out, BUF_KEEP);
 	c->out_sent = 0;
 	return 0;
 }
@@ -146,6 +156,39 @@ static void compact_output(struct client *c)
 	c->out_sent = 0;
 }
 
+/* Keeps input that arrived behind a long request for later. */
+static const char *hold_input(struct client *c, const char *in, size_t n)
+{
+	c->held = malloc(n);
+	if (!c->held)
+		return "out of memory";
+	memcpy(c->held, in, n);
+	c->held_len = n;
+	return NULL;
+}
+
+/* Decodes and answers in[0..n) until it is used up, or until the session
+ * is busy with a long request (the rest is held); returns the reason to
+ * drop the client, or NULL. */
+static const char *feed(struct client *c, const char *in, size_t n)
+{
+	size_t used = 0;
+	while (used < n) {
+		if (rsp_session_busy(&c->sess))
+			return hold_input(c, in + used, n - used);
+		enum rsp_event ev;
+		used += rsp_decoder_feed(&c->dec, in + used, n - used, &ev);
+		if (ev == RSP_EV_NONE)
+			continue;
+		bool ok = rsp_session_event(&c->sess, ev, c->dec.buf,
+					    c->dec.len, &c->out);
+		rsp_decoder_trim(&c->dec, BUF_KEEP);
+		if (!ok)
+			return c->sess.closing ? "killed" : "output queue full";
+	}
+	return NULL;
+}
+
 /* Reads once and answers every complete packet; returns the reason to
  * drop the client, or NULL. */
 static const char *serve_input(struct server *s, struct client *c)
@@ -159,18 +202,37 @@ static const char *serve_input(struct server *s, struct client *c)
 	if (n == 0)
 		return "closed";
 	compact_output(c);
-	size_t used = 0;
-	while (used < (size_t)n) {
-		enum rsp_event ev;
-		const char *in = s->read_buf + used;
-		used += rsp_decoder_feed(&c->dec, in, (size_t)n - used, &ev);
-		if (ev == RSP_EV_NONE)
-			continue;
-		if (!rsp_session_event(&c->sess, ev, c->dec.buf, c->dec.len,
-				       &c->out))
-			return c->sess.closing ? "killed" : "output queue full";
+	const char *why = feed(c, s->read_buf, (size_t)n);
+	if (why)
+		return why;
+	return flush_client(s, c) < 0 ? "write error" : NULL;
+}
+
+/* One slice of a busy client's long request; once it is done, the input
+ * held behind it. */
+static const char *serve_pending(struct server *s, struct client *c)
+{
+	compact_output(c);
+	if (!rsp_session_resume(&c->sess, &c->out))
+		return "output queue full";
+	if (!rsp_session_busy(&c->sess) && c->held) {
+		char *in = c->held;
+		size_t n = c->held_len;
+		c->held = NULL;
+		c->held_len = 0;
+		const char *why = feed(c, in, n);
+		free(in);
+		if (why)
+			return why;
 	}
 	return flush_client(s, c) < 0 ? "write error" : NULL;
+}
+
+/* Takes no new input: a request still being worked on, or input held
+ * behind one. */
+static bool waiting(const struct client *c)
+{
+	return rsp_session_busy(&c->sess) || c->held;
 }
 
 static void accept_clients(struct server *s)
@@ -218,22 +280,27 @@ int server_run(struct server *s)
 
 	/* [0] the listener, then in/out per client. */
 	struct pollfd fds[1 + 2 * SERVER_MAX_CLIENTS];
+	const struct timespec no_wait = { 0, 0 };
 	while (!stop_requested) {
 		if (is_stdio && s->nclients == 0)
 			break;
 		nfds_t nfds = 0;
+		bool work = false; /* a long request to go on with */
 		fds[nfds++] = (struct pollfd){ .fd = s->l.fd, .events = POLLIN };
 		for (unsigned i = 0; i < s->nclients; i++) {
 			struct client *c = s->clients[i];
-			fds[nfds++] = (struct pollfd){ .fd = c->conn.in_fd,
-						      .events = POLLIN };
+			work |= waiting(c);
+			fds[nfds++] = (struct pollfd){
+				.fd = waiting(c) ? -1 : c->conn.in_fd,
+				.events = POLLIN,
+			};
 			bool pending = c->out_sent < c->out.len;
 			fds[nfds++] = (struct pollfd){
 				.fd = pending ? c->conn.out_fd : -1,
 				.events = POLLOUT,
 			};
 		}
-		if (ppoll(fds, nfds, NULL, &run_mask) < 0) {
+		if (ppoll(fds, nfds, work ? &no_wait : NULL, &run_mask) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "lkstub: poll: %s\n", strerror(errno));
@@ -250,6 +317,8 @@ int server_run(struct server *s)
 							     : NULL;
 			if (!why && (in & (POLLIN | POLLHUP | POLLERR)))
 				why = serve_input(s, c);
+			else if (!why && waiting(c))
+				why = serve_pending(s, c);
 			if (why)
 				drop_client(s, i, why);
 		}
@@ -270,5 +339,6 @@ void server_close(struct server *s)
 	while (s->nclients)
 		drop_client(s, s->nclients - 1, "server closing");
 	s->l.ops->close(&s->l);
+	rsp_threads_free(&s->threads);
 	free(s);
 }

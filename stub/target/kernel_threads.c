@@ -5,7 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stub/rsp/rsp_threads.h"
 #include "stub/target/kernel_target.h"
+
+/* A listing holds every CPU and every task the walk may return: nothing
+ * is cut, and the protocol's document cap is computed from this. */
+_Static_assert(KT_MAX_CPUS + TASKS_MAX == RSP_MAX_THREADS,
+	       "RSP_MAX_THREADS must be the CPUs plus the task walk's bound");
 
 void kernel_target_init_tasks(struct kernel_target *kt)
 {
