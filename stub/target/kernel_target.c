@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 
 
@@ -78,23 +79,42 @@ int kernel_target_rescan(struct kernel_target *kt, char *err)
 	return 0;
 }
 
+/* The kernel is not where it was: look again, unless the last look was
+ * too recent (rescan_limit.h). */
+static void rescan_limited(struct kernel_target *kt)
+{
+	char err[ERR_LEN];
+	unsigned wait_s;
+	uint64_t now = clock_now_ns();
+	if (!rescan_limit_allow(&kt->rescan_limit, now)) {
+		if (rescan_limit_tell(&kt->rescan_limit, now, &wait_s))
+			fprintf(stderr, "lkstub: the kernel is no longer where "
+				"it was; next look in %u s (monitor rescan "
+				"looks now)\n", wait_s);
+		return;
+	}
+	fprintf(stderr, "lkstub: the kernel is no longer where it was "
+		"(reboot?): looking again\n");
+	int rc = kernel_target_rescan(kt, err);
+	if (rc)
+		fprintf(stderr, "lkstub: %s\n", err);
+	rescan_limit_done(&kt->rescan_limit, clock_now_ns(), rc == 0);
+}
+
 /* A new client may come after the guest rebooted: check cheaply, find
  * the kernel again only when it is no longer where it was. */
 static void kt_on_attach(void *t)
 {
 	struct kernel_target *kt = t;
-	char err[ERR_LEN];
 	const char *fail = guest_mem_failure(kt->mem);
 	if (fail) { /* the VM is gone: nothing to look for */
 		fprintf(stderr, "lkstub: %s: every read fails\n", fail);
 		return;
 	}
-	if (!kernel_still_there(&kt->ki, kt->vm)) {
-		fprintf(stderr, "lkstub: the kernel is no longer where it was "
-			"(reboot?): looking again\n");
-		if (kernel_target_rescan(kt, err))
-			fprintf(stderr, "lkstub: %s\n", err);
-	}
+	if (kernel_still_there(&kt->ki, kt->vm))
+		rescan_limit_settled(&kt->rescan_limit);
+	else
+		rescan_limited(kt);
 	kernel_target_refresh_cpus(kt);
 }
 

@@ -5,6 +5,7 @@
 #define LKSTUB_KERNEL_TARGET_H
 
 #include "stub/rsp/target.h"
+#include "stub/target/rescan_limit.h"
 #include "symbols/locate.h"
 #include "symbols/tasks.h"
 #include "common/err.h"
@@ -36,6 +37,7 @@ struct kernel_target {
 	/* Find the kernel again (after a reboot): set by the caller, which
 	 * knows how it was found the first time. */
 	int (*relocate)(struct kernel_target *kt, char *err);
+	struct rescan_limit rescan_limit; /* of rescans on attach */
 
 	/* Tasks as threads (kernel_threads.c). */
 	struct btf_types btf;
