@@ -18,7 +18,7 @@
 #define RSP_MONITOR_MAX (1u << 20)
 /* A long request (qSearch) works in slices of at most this long, and
  * lets the server serve other clients in between. */
-#define RSP_SLICE_NS (4ull * 1000 * 1000)
+#define RSP_SLICE_NS (2ull * 1000 * 1000)
 /* The resend copy (ack mode) is freed when a big reply left it past this. */
 #define RSP_LAST_KEEP 4096
 

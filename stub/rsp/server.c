@@ -28,6 +28,9 @@ struct client {
 	 * decoded once it is done. */
 	char *held;
 	size_t held_len;
+	/* Connected while the target was busy (target_ops.busy_fd): its
+	 * input waits until the target is done. */
+	bool after_target;
 };
 
 struct server {
@@ -93,6 +96,12 @@ static void drop_client(struct server *s, unsigned i, const char *why)
 	s->clients[s->nclients] = NULL;
 }
 
+static int target_busy_fd(const struct server *s)
+{
+	const struct target *t = s->target;
+	return t->ops->busy_fd ? t->ops->busy_fd(t->ctx) : -1;
+}
+
 static void add_client(struct server *s, struct transport_conn *conn)
 {
 	char err[ERR_LEN];
@@ -121,6 +130,7 @@ static void add_client(struct server *s, struct transport_conn *conn)
 	fprintf(stderr, "lkstub: %s connected\n", c->conn.peer);
 	if (s->target->ops->on_attach)
 		s->target->ops->on_attach(s->target->ctx);
+	c->after_target = target_busy_fd(s) >= 0;
 }
 
 /* Sends what it can without blocking; -1 when the peer is gone. */
@@ -228,11 +238,27 @@ static const char *serve_pending(struct server *s, struct client *c)
 	return flush_client(s, c) < 0 ? "write error" : NULL;
 }
 
-/* Takes no new input: a request still being worked on, or input held
- * behind one. */
-static bool waiting(const struct client *c)
+/* Has work to go on with: a request still being worked on, or input
+ * held behind one. */
+static bool pending(const struct client *c)
 {
 	return rsp_session_busy(&c->sess) || c->held;
+}
+
+/* Takes no new input now. */
+static bool waiting(const struct client *c)
+{
+	return pending(c) || c->after_target;
+}
+
+/* The target is done with its work: the clients that waited go on. */
+static void target_done(struct server *s)
+{
+	const struct target *t = s->target;
+	if (t->ops->busy_done)
+		t->ops->busy_done(t->ctx);
+	for (unsigned i = 0; i < s->nclients; i++)
+		s->clients[i]->after_target = false;
 }
 
 static void accept_clients(struct server *s)
@@ -278,8 +304,8 @@ int server_run(struct server *s)
 		accept_clients(s);
 	fprintf(stderr, "lkstub: serving on %s\n", s->l.address);
 
-	/* [0] the listener, then in/out per client. */
-	struct pollfd fds[1 + 2 * SERVER_MAX_CLIENTS];
+	/* [0] the listener, [1] the target's work, then in/out per client. */
+	struct pollfd fds[2 + 2 * SERVER_MAX_CLIENTS];
 	const struct timespec no_wait = { 0, 0 };
 	while (!stop_requested) {
 		if (is_stdio && s->nclients == 0)
@@ -287,9 +313,11 @@ int server_run(struct server *s)
 		nfds_t nfds = 0;
 		bool work = false; /* a long request to go on with */
 		fds[nfds++] = (struct pollfd){ .fd = s->l.fd, .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = target_busy_fd(s),
+					      .events = POLLIN };
 		for (unsigned i = 0; i < s->nclients; i++) {
 			struct client *c = s->clients[i];
-			work |= waiting(c);
+			work |= pending(c);
 			fds[nfds++] = (struct pollfd){
 				.fd = waiting(c) ? -1 : c->conn.in_fd,
 				.events = POLLIN,
@@ -309,19 +337,21 @@ int server_run(struct server *s)
 		/* Walk backwards: dropping moves the last client into i. */
 		for (unsigned i = s->nclients; i-- > 0;) {
 			struct client *c = s->clients[i];
-			short in = fds[1 + 2 * i].revents;
-			short out = fds[2 + 2 * i].revents;
+			short in = fds[2 + 2 * i].revents;
+			short out = fds[3 + 2 * i].revents;
 			const char *why = NULL;
 			if (out & (POLLOUT | POLLERR | POLLHUP))
 				why = flush_client(s, c) < 0 ? "write error"
 							     : NULL;
 			if (!why && (in & (POLLIN | POLLHUP | POLLERR)))
 				why = serve_input(s, c);
-			else if (!why && waiting(c))
+			else if (!why && pending(c))
 				why = serve_pending(s, c);
 			if (why)
 				drop_client(s, i, why);
 		}
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+			target_done(s);
 		if (fds[0].revents & POLLIN)
 			accept_clients(s);
 	}

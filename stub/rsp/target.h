@@ -62,6 +62,12 @@ struct target_ops {
 	/* Called when a client connects, so the target can notice a changed
 	 * guest (reboot); may be NULL. */
 	void (*on_attach)(void *t);
+	/* While the target works apart from the server (looking for the
+	 * kernel after on_attach), an fd that becomes readable when it is
+	 * done, else -1; clients that connect meanwhile wait for it, the
+	 * others are served. busy_done then takes the result. May be NULL. */
+	int (*busy_fd)(void *t);
+	void (*busy_done)(void *t);
 };
 
 struct target {

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/clock.h"
 #include "common/err.h"
 
 
@@ -79,28 +78,6 @@ int kernel_target_rescan(struct kernel_target *kt, char *err)
 	return 0;
 }
 
-/* The kernel is not where it was: look again, unless the last look was
- * too recent (rescan_limit.h). */
-static void rescan_limited(struct kernel_target *kt)
-{
-	char err[ERR_LEN];
-	unsigned wait_s;
-	uint64_t now = clock_now_ns();
-	if (!rescan_limit_allow(&kt->rescan_limit, now)) {
-		if (rescan_limit_tell(&kt->rescan_limit, now, &wait_s))
-			fprintf(stderr, "lkstub: the kernel is no longer where "
-				"it was; next look in %u s (monitor rescan "
-				"looks now)\n", wait_s);
-		return;
-	}
-	fprintf(stderr, "lkstub: the kernel is no longer where it was "
-		"(reboot?): looking again\n");
-	int rc = kernel_target_rescan(kt, err);
-	if (rc)
-		fprintf(stderr, "lkstub: %s\n", err);
-	rescan_limit_done(&kt->rescan_limit, clock_now_ns(), rc == 0);
-}
-
 /* A new client may come after the guest rebooted: check cheaply, find
  * the kernel again only when it is no longer where it was. */
 static void kt_on_attach(void *t)
@@ -114,8 +91,18 @@ static void kt_on_attach(void *t)
 	if (kernel_still_there(&kt->ki, kt->vm))
 		rescan_limit_settled(&kt->rescan_limit);
 	else
-		rescan_limited(kt);
+		rescan_on_attach(kt); /* rescan_child.c */
 	kernel_target_refresh_cpus(kt);
+}
+
+static int kt_busy_fd(void *t)
+{
+	return rescan_child_fd(t);
+}
+
+static void kt_busy_done(void *t)
+{
+	rescan_child_finish(t);
 }
 
 const struct target_ops kernel_target_ops = {
@@ -129,6 +116,8 @@ const struct target_ops kernel_target_ops = {
 	.read_regs = kt_read_regs,
 	.monitor = kernel_target_monitor,
 	.on_attach = kt_on_attach,
+	.busy_fd = kt_busy_fd,
+	.busy_done = kt_busy_done,
 };
 
 void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)

@@ -5,6 +5,7 @@
 #define LKSTUB_KERNEL_TARGET_H
 
 #include "stub/rsp/target.h"
+#include "stub/target/rescan_child.h"
 #include "stub/target/rescan_limit.h"
 #include "symbols/locate.h"
 #include "symbols/tasks.h"
@@ -38,6 +39,7 @@ struct kernel_target {
 	 * knows how it was found the first time. */
 	int (*relocate)(struct kernel_target *kt, char *err);
 	struct rescan_limit rescan_limit; /* of rescans on attach */
+	struct rescan_child rescan_child; /* one looking, if any */
 
 	/* Tasks as threads (kernel_threads.c). */
 	struct btf_types btf;

@@ -1,0 +1,163 @@
+#include "stub/target/rescan_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "stub/target/kernel_target.h"
+
+/* What a child found, sent back whole through its pipe. */
+struct rescan_result {
+	int rc;
+	char err[ERR_LEN];
+	struct kernel_info ki;
+	struct locate_result where;
+	/* The regions it found the kernel in (a layout may differ). */
+	uint64_t ram_base, ram_size;
+	unsigned nr_regions;
+	struct guest_region regions[GUEST_MAX_REGIONS];
+};
+
+static void write_all(int fd, const void *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p = (const char *)p + n;
+		len -= (size_t)n;
+	}
+}
+
+static size_t read_all(int fd, void *p, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)p + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/* In the child: look on this copy of the target, send, and go. */
+static void run_child(struct kernel_target *kt, int fd)
+{
+	static struct rescan_result r;
+	memset(&r, 0, sizeof(r));
+	r.rc = kt->relocate ? kt->relocate(kt, r.err)
+			    : set_err(r.err, "no way to look again");
+	r.ki = kt->ki;
+	r.where = kt->where;
+	r.ram_base = kt->mem->ram_base;
+	r.ram_size = kt->mem->ram_size;
+	r.nr_regions = kt->mem->nr_regions;
+	memcpy(r.regions, kt->mem->regions, sizeof(r.regions));
+	write_all(fd, &r, sizeof(r));
+	_exit(0);
+}
+
+/* The old way, when there is no child: look in place. */
+static void rescan_in_place(struct kernel_target *kt)
+{
+	char err[ERR_LEN];
+	int rc = kernel_target_rescan(kt, err);
+	if (rc)
+		fprintf(stderr, "lkstub: %s\n", err);
+	rescan_limit_done(&kt->rescan_limit, clock_now_ns(), rc == 0);
+}
+
+void rescan_on_attach(struct kernel_target *kt)
+{
+	struct rescan_child *c = &kt->rescan_child;
+	unsigned wait_s;
+	uint64_t now = clock_now_ns();
+	if (c->pid > 0)
+		return; /* one is looking already */
+	if (!rescan_limit_allow(&kt->rescan_limit, now)) {
+		if (rescan_limit_tell(&kt->rescan_limit, now, &wait_s))
+			fprintf(stderr, "lkstub: the kernel is no longer where "
+				"it was; next look in %u s (monitor rescan "
+				"looks now)\n", wait_s);
+		return;
+	}
+	fprintf(stderr, "lkstub: the kernel is no longer where it was "
+		"(reboot?): looking again\n");
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		fflush(NULL); /* nothing buffered may be written twice */
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			run_child(kt, p[1]);
+		}
+		close(p[1]);
+		if (pid > 0) {
+			c->fd = p[0];
+			c->pid = pid;
+			c->ki_before = kt->ki;
+			return;
+		}
+		close(p[0]);
+	}
+	rescan_in_place(kt);
+}
+
+int rescan_child_fd(const struct kernel_target *kt)
+{
+	return kt->rescan_child.pid > 0 ? kt->rescan_child.fd : -1;
+}
+
+/* What kernel_target_rescan does after relocating, for the child's find. */
+static void take(struct kernel_target *kt, const struct rescan_result *r)
+{
+	uint64_t old = kt->ki.kaslr_offset;
+	struct guest_mem *m = kt->mem;
+	m->ram_base = r->ram_base;
+	m->ram_size = r->ram_size;
+	m->nr_regions = r->nr_regions < GUEST_MAX_REGIONS ? r->nr_regions
+							  : GUEST_MAX_REGIONS;
+	memcpy(m->regions, r->regions, sizeof(m->regions));
+	kt->ki = r->ki;
+	kt->ki.as.mem = m; /* the same object, as seen by the parent */
+	kt->where = r->where;
+	kt->listed = false;
+	kernel_target_refresh_cpus(kt);
+	if (kt->ki.kaslr_offset != old)
+		fprintf(stderr, "lkstub: the kernel moved: KASLR offset %#llx "
+			"(was %#llx); reload the symbols in gdb\n",
+			(unsigned long long)kt->ki.kaslr_offset,
+			(unsigned long long)old);
+}
+
+void rescan_child_finish(struct kernel_target *kt)
+{
+	struct rescan_child *c = &kt->rescan_child;
+	static struct rescan_result r;
+	if (c->pid <= 0)
+		return;
+	size_t got = read_all(c->fd, &r, sizeof(r));
+	close(c->fd);
+	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	c->pid = 0;
+	bool found = got == sizeof(r) && r.rc == 0;
+	if (got != sizeof(r))
+		fprintf(stderr, "lkstub: the rescan ended without a result\n");
+	else if (r.rc)
+		fprintf(stderr, "lkstub: %s\n", r.err);
+	else if (memcmp(&kt->ki, &c->ki_before, sizeof(kt->ki)))
+		; /* monitor rescan looked meanwhile: its find stands */
+	else
+		take(kt, &r);
+	rescan_limit_done(&kt->rescan_limit, clock_now_ns(), found);
+}
