@@ -251,12 +251,15 @@ static bool waiting(const struct client *c)
 	return pending(c) || c->after_target;
 }
 
-/* The target is done with its work: the clients that waited go on. */
+/* The target's work has news; once it is done, the clients that waited
+ * go on. */
 static void target_done(struct server *s)
 {
 	const struct target *t = s->target;
 	if (t->ops->busy_done)
 		t->ops->busy_done(t->ctx);
+	if (target_busy_fd(s) >= 0)
+		return;
 	for (unsigned i = 0; i < s->nclients; i++)
 		s->clients[i]->after_target = false;
 }

@@ -63,9 +63,10 @@ struct target_ops {
 	 * guest (reboot); may be NULL. */
 	void (*on_attach)(void *t);
 	/* While the target works apart from the server (looking for the
-	 * kernel after on_attach), an fd that becomes readable when it is
-	 * done, else -1; clients that connect meanwhile wait for it, the
-	 * others are served. busy_done then takes the result. May be NULL. */
+	 * kernel after on_attach), an fd to poll for its news, else -1;
+	 * clients that connect meanwhile wait until it is -1 again, the
+	 * others are served. busy_done takes the news when the fd is
+	 * readable, without blocking. May be NULL. */
 	int (*busy_fd)(void *t);
 	void (*busy_done)(void *t);
 };

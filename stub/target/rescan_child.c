@@ -2,8 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,24 +38,19 @@ static void write_all(int fd, const void *p, size_t len)
 	}
 }
 
-static size_t read_all(int fd, void *p, size_t len)
+/* Reaps a child that has exited, without waiting for one that has not. */
+static void reap(struct rescan_child *c)
 {
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, (char *)p + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	return got;
+	if (c->exited > 0 && waitpid(c->exited, NULL, WNOHANG) != 0)
+		c->exited = 0;
 }
 
 /* In the child: look on this copy of the target, send, and go. */
 static void run_child(struct kernel_target *kt, int fd)
 {
 	static struct rescan_result r;
+	/* Serving comes first: the look takes a core the server may need. */
+	setpriority(PRIO_PROCESS, 0, 19);
 	memset(&r, 0, sizeof(r));
 	r.rc = kt->relocate ? kt->relocate(kt, r.err)
 			    : set_err(r.err, "no way to look again");
@@ -92,8 +90,11 @@ void rescan_on_attach(struct kernel_target *kt)
 	}
 	fprintf(stderr, "lkstub: the kernel is no longer where it was "
 		"(reboot?): looking again\n");
+	reap(c);
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) == 0) {
+	free(c->r);
+	c->r = malloc(sizeof(*c->r));
+	if (c->r && pipe2(p, O_CLOEXEC) == 0) {
 		fflush(NULL); /* nothing buffered may be written twice */
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -101,13 +102,18 @@ void rescan_on_attach(struct kernel_target *kt)
 			run_child(kt, p[1]);
 		}
 		close(p[1]);
-		if (pid > 0) {
+		if (pid > 0 && fcntl(p[0], F_SETFL, O_NONBLOCK) == 0) {
 			c->fd = p[0];
 			c->pid = pid;
+			c->got = 0;
 			c->ki_before = kt->ki;
 			return;
 		}
 		close(p[0]);
+		if (pid > 0) { /* cannot wait on it: let it go */
+			kill(pid, SIGKILL);
+			c->exited = pid;
+		}
 	}
 	rescan_in_place(kt);
 }
@@ -142,22 +148,47 @@ static void take(struct kernel_target *kt, const struct rescan_result *r)
 void rescan_child_finish(struct kernel_target *kt)
 {
 	struct rescan_child *c = &kt->rescan_child;
-	static struct rescan_result r;
 	if (c->pid <= 0)
 		return;
-	size_t got = read_all(c->fd, &r, sizeof(r));
+	ssize_t n = read(c->fd, (char *)c->r + c->got, sizeof(*c->r) - c->got);
+	if (n > 0)
+		c->got += (size_t)n;
+	bool whole = c->got == sizeof(*c->r);
+	if (!whole && (n > 0 || (n < 0 && (errno == EAGAIN ||
+					   errno == EINTR))))
+		return; /* more to come */
 	close(c->fd);
-	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	c->exited = c->pid; /* it has sent all it will: it is exiting */
 	c->pid = 0;
-	bool found = got == sizeof(r) && r.rc == 0;
-	if (got != sizeof(r))
+	reap(c);
+	const struct rescan_result *r = c->r;
+	bool found = whole && r->rc == 0;
+	if (!whole)
 		fprintf(stderr, "lkstub: the rescan ended without a result\n");
-	else if (r.rc)
-		fprintf(stderr, "lkstub: %s\n", r.err);
+	else if (r->rc)
+		fprintf(stderr, "lkstub: %s\n", r->err);
 	else if (memcmp(&kt->ki, &c->ki_before, sizeof(kt->ki)))
 		; /* monitor rescan looked meanwhile: its find stands */
 	else
-		take(kt, &r);
+		take(kt, r);
+	free(c->r);
+	c->r = NULL;
 	rescan_limit_done(&kt->rescan_limit, clock_now_ns(), found);
+}
+
+void rescan_child_stop(struct kernel_target *kt)
+{
+	struct rescan_child *c = &kt->rescan_child;
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		close(c->fd);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+	}
+	if (c->exited > 0)
+		waitpid(c->exited, NULL, 0);
+	c->exited = 0;
+	free(c->r);
+	c->r = NULL;
 }

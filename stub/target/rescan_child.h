@@ -17,10 +17,15 @@
 
 struct kernel_target;
 
+struct rescan_result;
+
 /* Zeroed: no child. */
 struct rescan_child {
-	pid_t pid; /* 0 when no child runs */
-	int fd;    /* its result comes here */
+	pid_t pid;    /* 0 when no child runs */
+	int fd;       /* its result comes here, non-blocking */
+	struct rescan_result *r; /* what came so far */
+	size_t got;
+	pid_t exited; /* a child that sent all but was not reaped yet */
 	struct kernel_info ki_before; /* to see a rescan in place meanwhile */
 };
 
@@ -29,7 +34,10 @@ struct rescan_child {
 void rescan_on_attach(struct kernel_target *kt);
 /* The fd to wait on while a child runs, or -1. */
 int rescan_child_fd(const struct kernel_target *kt);
-/* Its fd became readable: take the result (or the failure), reap it. */
+/* Its fd became readable: take what came; once the result is whole (or
+ * the child is gone), apply it. Never waits for the child. */
 void rescan_child_finish(struct kernel_target *kt);
+/* Ends a child that still runs and frees what is left (at the end). */
+void rescan_child_stop(struct kernel_target *kt);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -100,21 +101,24 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	rescan_child_finish(&f->kt); /* reaps a child a test left running */
+	rescan_child_stop(&f->kt); /* a child a test left running */
 	vmlinux_close(&f->vm);
 	synth_close(&f->s);
 	free(f);
 	return 0;
 }
 
-/* Waits for the child's result (it is a small search: seconds at most). */
+/* Waits for the child's result, as the server does (it may come in
+ * pieces; a small search: seconds at most). */
 static void wait_child(struct fx *f)
 {
 	int fd = rescan_child_fd(&f->kt);
 	assert_true(fd >= 0);
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	assert_int_equal(poll(&p, 1, 20000), 1);
-	rescan_child_finish(&f->kt);
+	for (int i = 0; i < 1000 && rescan_child_fd(&f->kt) >= 0; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 20000), 1);
+		rescan_child_finish(&f->kt);
+	}
 	assert_int_equal(rescan_child_fd(&f->kt), -1);
 }
 
@@ -189,6 +193,20 @@ static void rescan_in_place_wins(void **state)
 	assert_true(f->kt.ki.kaslr_offset == 0x4000000);
 }
 
+/* A child still running at the end is ended and reaped. */
+static void stop_ends_child(void **state)
+{
+	struct fx *f = *state;
+	place(f, 40 * MiB, 0x12000000);
+	rescan_on_attach(&f->kt);
+	pid_t pid = f->kt.rescan_child.pid;
+	assert_true(pid > 0);
+	rescan_child_stop(&f->kt);
+	assert_int_equal(rescan_child_fd(&f->kt), -1);
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1); /* reaped */
+	assert_true(f->kt.ki.kaslr_offset == 0x2e400000);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -197,6 +215,7 @@ int main(void)
 		T(one_child_rate_limited),
 		T(child_finds_nothing),
 		T(rescan_in_place_wins),
+		T(stop_ends_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
