@@ -5,19 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stub/rsp/rsp_threads.h"
 #include "stub/target/kernel_target.h"
+
+/* A listing holds every CPU and every task the walk may return: nothing
+ * is cut, and the protocol's document cap is computed from this. */
+_Static_assert(KT_MAX_CPUS + TASKS_MAX == RSP_MAX_THREADS,
+	       "RSP_MAX_THREADS must be the CPUs plus the task walk's bound");
 
 void kernel_target_init_tasks(struct kernel_target *kt)
 {
 	char err[ERR_LEN];
-	if (btf_types_open(&kt->btf, kt->vm->path, err)) {
+	bool have_btf = btf_types_open(&kt->btf, kt->vm->path, err) == 0;
+	/* Without BTF every layout resolves to "absent". */
+	task_layout_init(&kt->layout, &kt->btf);
+	kt->frames.at = -1;
+	if (kt->ki.arch->frame_layout)
+		kt->ki.arch->frame_layout(&kt->btf, &kt->frames);
+	if (!have_btf)
 		snprintf(kt->tasks_note, sizeof(kt->tasks_note),
 			 "tasks not shown: %.200s", err);
-		task_layout_init(&kt->layout, &kt->btf);
-		return;
-	}
-	task_layout_init(&kt->layout, &kt->btf);
-	if (!kt->layout.usable)
+	else if (!kt->layout.usable)
 		snprintf(kt->tasks_note, sizeof(kt->tasks_note),
 			 "tasks not shown: BTF lacks %.200s",
 			 kt->layout.missing);
@@ -244,7 +252,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 	/* The snapshot may be old: the task must still be there. */
 	if (k && task_read_one(&r, k->addr, &now) && now.pid == k->pid) {
 		if (!now.on_cpu && kt->ki.arch->saved_regs &&
-		    !kt->ki.arch->saved_regs(&kt->ki, &kt->btf, k->addr,
+		    !kt->ki.arch->saved_regs(&kt->ki, &kt->frames, k->addr,
 					     &saved, err)) {
 			set_regs(a, regs, &saved);
 			return;

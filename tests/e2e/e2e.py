@@ -1188,6 +1188,7 @@ def run_config(cfg, k, wd, initrd, syms, ck, with_wait=False):
         extra_checks_after_gdb(cfg, g, k, stub, syms, off, r, ck)
         __import__("tasks_checks").run(cfg, g, k, stub, off, ck)   # tasks, scripts/gdb
         __import__("fault_checks").run(cfg, g, k, stub, off, ck)   # hostile clients, faults
+        __import__("stall_checks").run(cfg, g, k, stub, off, ck)   # long requests, rescans
     if arch_of(cfg) == "arm64":   # a task's backtrace through cpu_context and PAC
         __import__("tasks_checks").run_arm64(cfg, g, k, stub, off, ck)
     for s in (stub, banner, wstub):

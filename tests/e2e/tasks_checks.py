@@ -14,8 +14,9 @@ guest the differential suite has just used (it is paused again here):
 
 Standalone:  tasks_checks.py tasks10k [N]   boots a guest with N (default
 10000) tasks (100 processes of N/100 threads, a static C program built
-here) and times `info threads` and `thread apply all bt` on it
-(`make bench` runs it).
+here) and times `info threads` and `thread apply all bt` on it, with
+lkstub's own CPU time for each, and lkstub's memory with 64 raw clients
+listing the threads at once (clients_bench.py) (`make bench` runs it).
 """
 
 import json
@@ -347,14 +348,22 @@ def tasks10k(argv):
                  % (cfg, m and m.group(1), m and m.group(2)), m is not None)
         g.stop()
         off = g.kaslr_text - h.kernel_syms(k["VMLINUX"])["_text"]
+        many = h.Stub(g, name="lkstub-clients")   # a fresh lkstub for its memory figures
+        cb = __import__("clients_bench")
+        fig, bad = cb.listing(many, 64)
+        h.log("bench: lkstub  " + cb.line(fig))
+        ck.check("%s: 64 clients listing %d threads at once all see the same threads"
+                 % (cfg, fig["threads"]), fig["threads"] >= n and not bad, "\n".join(bad))
+        many.close()
         stub = h.Stub(g)
         plan = {"qemu": None, "ncpus": ncpus_of(stub.summary), "bt_comm": "spawn",
-                "bt_max": 3, "taab": True, "kscripts": None}
+                "bt_max": 3, "taab": True, "kscripts": None, "lkstub_pid": stub.proc.pid}
         res, gdblog, dt = session(g, k, stub, off, "tasks10k", plan, 1800)
         threads = res.get("threads") or []
         spawned = [t for t in threads if t[2] == "spawn"]
-        ck.check("%s: info threads lists %d threads (%d spawn) in %.2fs"
-                 % (cfg, len(threads), len(spawned), res.get("info_threads_s", -1)),
+        ck.check("%s: info threads lists %d threads (%d spawn) in %.2fs (lkstub CPU %.2fs)"
+                 % (cfg, len(threads), len(spawned), res.get("info_threads_s", -1),
+                    res.get("info_threads_lkstub_cpu_s", -1)),
                  len(threads) >= n and len(spawned) >= n, gdblog[-3000:])
         bts = res.get("bt") or {}
         okbt = bts and all(path_in_order(frames(b), ("__schedule", "schedule")) for b in bts.values())
@@ -362,8 +371,9 @@ def tasks10k(argv):
                  % (cfg, len(bts)), okbt, "\n".join(bts.values())[-3000:])
         dtb = res.get("taab_s", -1)
         bad = taab_problems(res.get("taab", ""), len(threads)) if dtb >= 0 else ["did not finish"]
-        ck.check("%s: thread apply all bt: %d threads in %.1fs (%.1f ms/thread)"
-                 % (cfg, len(threads), dtb, 1000 * dtb / max(len(threads), 1)),
+        ck.check("%s: thread apply all bt: %d threads in %.1fs (%.1f ms/thread; lkstub CPU %.2fs)"
+                 % (cfg, len(threads), dtb, 1000 * dtb / max(len(threads), 1),
+                    res.get("taab_lkstub_cpu_s", -1)),
                  dtb >= 0 and not bad, "\n".join(bad) + "\n" + gdblog[-2000:])
         st = dict(l.split(":", 1) for l in open("/proc/%d/status" % stub.proc.pid) if ":" in l)
         h.log("lkstub memory: VmHWM %s, RssAnon %s, RssShmem %s (RAM file pages)"
