@@ -218,10 +218,17 @@ static int scan_banner(struct kernel_info *ki, const struct guest_mem *m,
 	for (unsigned r = 0; r < m->nr_regions; r++) {
 		const struct guest_region *g = &m->regions[r];
 		uint64_t start = (g->gpa + align - 1) & ~(align - 1);
+		/* The data run [data, data_end) found last: asking again for
+		 * each candidate would walk the same run every time. */
+		uint64_t data = 0, data_end = 0;
 		for (uint64_t pa = start; pa - g->gpa < g->size; pa += align) {
-			uint64_t data_end;
-			if (guest_mem_next_data(m, pa + delta, &data_end) !=
-				    pa + delta ||
+			if (pa + delta >= data_end) {
+				data = guest_mem_next_data(m, pa + delta,
+							   &data_end);
+				if (data == UINT64_MAX)
+					break; /* nothing more was written */
+			}
+			if (pa + delta < data ||
 			    guest_mem_read(m, pa + delta, got, n) != n ||
 			    memcmp(got, want, n))
 				continue;

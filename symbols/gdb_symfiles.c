@@ -228,10 +228,12 @@ out:
 	return rc;
 }
 
-int symfile_placeholder(const char *dir, uint16_t machine, char *path,
-			size_t path_len, char *err)
+int symfile_placeholder(const char *dir, uint16_t machine, const char *arch,
+			char *path, size_t path_len, char *err)
 {
-	if (snprintf(path, path_len, "%s/lkstub-kernel", dir) >= (int)path_len)
+	if (strchr(arch, '/') ||
+	    snprintf(path, path_len, "%s/lkstub-kernel-%s", dir, arch) >=
+		    (int)path_len)
 		return set_err(err, "%s: path too long", dir);
 	return write_elf(path, ET_EXEC, machine, 0, NULL, NULL, 0, NULL, 0, err);
 }

@@ -25,9 +25,11 @@
 /* CRC-32 of a whole file as .gnu_debuglink wants it. */
 int symfile_crc32(const char *path, uint32_t *crc, char *err);
 
-/* dir/lkstub-kernel: an empty executable for the ELF machine. */
-int symfile_placeholder(const char *dir, uint16_t machine, char *path,
-			size_t path_len, char *err);
+/* dir/lkstub-kernel-ARCH: an empty executable for the ELF machine (one
+ * per architecture, named so that an IDE that wants a program can be
+ * given it). */
+int symfile_placeholder(const char *dir, uint16_t machine, const char *arch,
+			char *path, size_t path_len, char *err);
 
 /* dir/NAME@TAG.lkstub, the section map of the object at object_path (its
  * sections secs[0..n), what gdb will add to each in addrs[], its ELF

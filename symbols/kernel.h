@@ -40,6 +40,23 @@ struct saved_regs {
 	} r[40];
 };
 
+/* Where the context-switch frame of a switched-out task keeps each
+ * register, resolved from BTF once (kernel_arch.frame_layout): reading a
+ * task's registers then costs no type lookup. */
+#define FRAME_MAX_REGS 16
+struct frame_layout {
+	long at;      /* task_struct offset of the frame (arm64
+		       * thread.cpu_context) or of the pointer to it (x86_64
+		       * thread.sp); -1: no frame to read */
+	long size;    /* bytes of the frame (x86_64: rsp is just above it) */
+	unsigned n;
+	struct {
+		const char *reg; /* gdb register name */
+		long offset;     /* in the frame */
+	} r[FRAME_MAX_REGS];
+	char missing[96]; /* what BTF lacks when at is -1 */
+};
+
 struct kernel_info {
 	const struct kernel_arch *arch;
 	char release[65];
@@ -73,9 +90,12 @@ struct kernel_arch {
 	 * authentication masks), given with every thread's; may be NULL. */
 	void (*fixed_regs)(const struct kernel_info *ki,
 			   struct saved_regs *out);
+	/* The layout of the context-switch frame, from BTF (done once). */
+	void (*frame_layout)(const struct btf_types *bt,
+			     struct frame_layout *fl);
 	/* The context-switch frame of a task that is not running. */
 	int (*saved_regs)(const struct kernel_info *ki,
-			  const struct btf_types *bt, uint64_t task,
+			  const struct frame_layout *fl, uint64_t task,
 			  struct saved_regs *out, char *err);
 	/* Control registers from QEMU's own CPU-state note of a dump
 	 * ("QEMU" notes of dump-guest-memory), by name; NULL if none. */

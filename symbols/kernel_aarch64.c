@@ -158,9 +158,8 @@ static int from_offsets_aarch64(struct kernel_info *ki,
 
 /* cpu_switch_to saves x19-x28, fp, sp and lr (as pc) in
  * thread.cpu_context. */
-static int saved_regs_aarch64(const struct kernel_info *ki,
-			      const struct btf_types *bt, uint64_t task,
-			      struct saved_regs *out, char *err)
+static void frame_layout_aarch64(const struct btf_types *bt,
+				 struct frame_layout *fl)
 {
 	static const char *const member[] = {
 		"x19", "x20", "x21", "x22", "x23", "x24", "x25",
@@ -170,23 +169,41 @@ static int saved_regs_aarch64(const struct kernel_info *ki,
 		"x19", "x20", "x21", "x22", "x23", "x24", "x25",
 		"x26", "x27", "x28", "x29", "sp", "pc",
 	};
-	struct btf_field ctx = btf_field(bt, "task_struct",
-					 "thread.cpu_context");
-	if (ctx.offset < 0)
-		return set_err(err, "BTF lacks thread.cpu_context");
+	memset(fl, 0, sizeof(*fl));
+	fl->at = btf_field(bt, "task_struct", "thread.cpu_context").offset;
+	fl->size = btf_struct_size(bt, "cpu_context");
+	for (size_t i = 0; fl->at >= 0 && i < sizeof(member) / sizeof(member[0]);
+	     i++) {
+		long off = btf_field(bt, "cpu_context", member[i]).offset;
+		if (off < 0)
+			continue;
+		fl->r[fl->n].reg = reg[i];
+		fl->r[fl->n++].offset = off;
+	}
+	if (fl->at < 0 || fl->n == 0) {
+		fl->at = -1;
+		snprintf(fl->missing, sizeof(fl->missing),
+			 "thread.cpu_context or struct cpu_context");
+	}
+}
+
+static int saved_regs_aarch64(const struct kernel_info *ki,
+			      const struct frame_layout *fl, uint64_t task,
+			      struct saved_regs *out, char *err)
+{
+	if (fl->at < 0)
+		return set_err(err, "BTF lacks %s", fl->missing);
 	out->n = 0;
-	for (size_t i = 0; i < sizeof(member) / sizeof(member[0]); i++) {
-		struct btf_field f = btf_field(bt, "cpu_context", member[i]);
+	for (unsigned i = 0; i < fl->n && i < FRAME_MAX_REGS; i++) {
 		uint64_t v;
-		if (f.offset < 0 ||
-		    kva_read(&ki->as, task + (uint64_t)(ctx.offset + f.offset),
+		if (kva_read(&ki->as, task + (uint64_t)(fl->at + fl->r[i].offset),
 			     &v, 8) != 8)
 			continue;
-		out->r[out->n].name = reg[i];
+		out->r[out->n].name = fl->r[i].reg;
 		out->r[out->n++].value = v;
 		/* cpu_switch_to returned with lr = the saved pc: x30 holds it
 		 * too, which lets gdb unwind a leaf-like first frame. */
-		if (!strcmp(reg[i], "pc")) {
+		if (!strcmp(fl->r[i].reg, "pc")) {
 			out->r[out->n].name = "x30";
 			out->r[out->n++].value = v;
 		}
@@ -244,6 +261,7 @@ const struct kernel_arch kernel_aarch64 = {
 	.from_image = from_image_aarch64,
 	.from_offsets = from_offsets_aarch64,
 	.fixed_regs = fixed_regs_aarch64,
+	.frame_layout = frame_layout_aarch64,
 	.saved_regs = saved_regs_aarch64,
 	.prstatus_regs = prstatus_regs_aarch64,
 	.layouts = layouts_aarch64,

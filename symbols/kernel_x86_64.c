@@ -162,9 +162,8 @@ static int ram_below_4g_x86_64(const struct kernel_info *ki,
 /* __switch_to_asm pushes struct inactive_task_frame and saves the stack
  * pointer in thread.sp; it "returns" to ret_addr with rsp just above the
  * frame. */
-static int saved_regs_x86_64(const struct kernel_info *ki,
-			     const struct btf_types *bt, uint64_t task,
-			     struct saved_regs *out, char *err)
+static void frame_layout_x86_64(const struct btf_types *bt,
+				struct frame_layout *fl)
 {
 	static const struct {
 		const char *member, *reg;
@@ -173,27 +172,45 @@ static int saved_regs_x86_64(const struct kernel_info *ki,
 		{ "r12", "r12" }, { "bx", "rbx" },  { "bp", "rbp" },
 		{ "ret_addr", "rip" },
 	};
-	struct btf_field sp = btf_field(bt, "task_struct", "thread.sp");
-	long size = btf_struct_size(bt, "inactive_task_frame");
+	memset(fl, 0, sizeof(*fl));
+	fl->at = btf_field(bt, "task_struct", "thread.sp").offset;
+	fl->size = btf_struct_size(bt, "inactive_task_frame");
+	if (fl->at < 0 || fl->size <= 0) {
+		fl->at = -1;
+		snprintf(fl->missing, sizeof(fl->missing),
+			 "thread.sp or inactive_task_frame");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		long off = btf_field(bt, "inactive_task_frame",
+				     map[i].member).offset;
+		if (off < 0)
+			continue;
+		fl->r[fl->n].reg = map[i].reg;
+		fl->r[fl->n++].offset = off;
+	}
+}
+
+static int saved_regs_x86_64(const struct kernel_info *ki,
+			     const struct frame_layout *fl, uint64_t task,
+			     struct saved_regs *out, char *err)
+{
 	uint64_t frame;
-	if (sp.offset < 0 || size <= 0)
-		return set_err(err, "BTF lacks thread.sp or "
-			       "inactive_task_frame");
-	if (kva_read(&ki->as, task + (uint64_t)sp.offset, &frame, 8) != 8)
+	if (fl->at < 0)
+		return set_err(err, "BTF lacks %s", fl->missing);
+	if (kva_read(&ki->as, task + (uint64_t)fl->at, &frame, 8) != 8)
 		return set_err(err, "thread.sp unreadable");
 	out->n = 0;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		struct btf_field f = btf_field(bt, "inactive_task_frame",
-					       map[i].member);
+	for (unsigned i = 0; i < fl->n && i < FRAME_MAX_REGS; i++) {
 		uint64_t v;
-		if (f.offset < 0 ||
-		    kva_read(&ki->as, frame + (uint64_t)f.offset, &v, 8) != 8)
+		if (kva_read(&ki->as, frame + (uint64_t)fl->r[i].offset, &v,
+			     8) != 8)
 			continue;
-		out->r[out->n].name = map[i].reg;
+		out->r[out->n].name = fl->r[i].reg;
 		out->r[out->n++].value = v;
 	}
 	out->r[out->n].name = "rsp";
-	out->r[out->n++].value = frame + (uint64_t)size;
+	out->r[out->n++].value = frame + (uint64_t)fl->size;
 	return out->n > 1 ? 0 : set_err(err, "switch frame unreadable");
 }
 
@@ -264,6 +281,7 @@ const struct kernel_arch kernel_x86_64 = {
 	.from_vmcoreinfo = from_vmcoreinfo_x86_64,
 	.from_image = from_image_x86_64,
 	.from_offsets = from_offsets_x86_64,
+	.frame_layout = frame_layout_x86_64,
 	.saved_regs = saved_regs_x86_64,
 	.prstatus_regs = prstatus_regs_x86_64,
 	.qemu_cpu_note = qemu_cpu_note_x86_64,

@@ -214,11 +214,15 @@ int guest_mem_write(const struct guest_mem *m, uint64_t gpa, const void *buf,
 		const struct guest_region *r = guest_mem_find(m, gpa + done);
 		uint64_t avail = r->size - (gpa + done - r->gpa);
 		size_t n = len - done < avail ? len - done : (size_t)avail;
+		char why[ERR_LEN] = "";
 		if (m->ops->write(m->src, r->offset + (gpa + done - r->gpa),
-				  (const char *)buf + done, n))
-			return set_err(err, "write to GPA %#llx failed: %s",
-				       (unsigned long long)(gpa + done),
-				       guest_mem_failure(m) ?: "source error");
+				  (const char *)buf + done, n, why))
+			return set_err(err, "write of %zu bytes to GPA %#llx "
+				       "failed after %zu: %s", len,
+				       (unsigned long long)gpa, done,
+				       why[0] ? why
+					      : guest_mem_failure(m) ?:
+						"source error");
 		done += n;
 	}
 	return 0;

@@ -31,8 +31,11 @@ struct mem_source_ops {
 	 * Aligned 2-, 4- and 8-byte reads must be single accesses where the
 	 * source can do that: the guest writes concurrently. */
 	size_t (*read)(void *src, uint64_t off, void *buf, size_t len);
-	/* Copy len bytes to the source; 0 on success, -1 on failure. */
-	int (*write)(void *src, uint64_t off, const void *buf, size_t len);
+	/* Copy len bytes to the source, all or nothing where the source can
+	 * check first; 0 on success, -1 with err saying what was written
+	 * and why not the rest. */
+	int (*write)(void *src, uint64_t off, const void *buf, size_t len,
+		     char *err);
 	/* Where data starts at or after off, and (in *end) where it stops:
 	 * lets a scan skip holes of a sparse file without touching (and so
 	 * allocating) them. NULL: everything is data. */

@@ -21,11 +21,12 @@ static size_t mem_buffer_read(void *src, uint64_t off, void *buf, size_t len)
 }
 
 static int mem_buffer_write(void *src, uint64_t off, const void *buf,
-			    size_t len)
+			    size_t len, char *err)
 {
 	struct mem_buffer *b = src;
 	if (off > b->size || len > b->size - off)
-		return -1;
+		return set_err(err, "offset %#llx+%zu is past the end of the "
+			       "buffer", (unsigned long long)off, len);
 	memcpy(b->buf + off, buf, len);
 	return 0;
 }

@@ -2,14 +2,11 @@
  * see the running guest's writes without a syscall.
  *
  * When the VM exits, QEMU may truncate or remove the file; touching the
- * mapping past the new end raises SIGBUS. Each copy runs under a guard: a
- * SIGBUS inside it jumps back, the source is marked failed, and the read
- * comes back short instead of killing lkstub. */
+ * mapping past the new end raises SIGBUS. Each copy runs under the guard
+ * (mem_guard.c): the source is marked failed, and the read comes back
+ * short instead of killing lkstub. */
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdatomic.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +16,7 @@
 
 #include "common/err.h"
 #include "translate/guest_mem.h"
+#include "translate/mem_guard.h"
 
 struct mem_file {
 	int fd;
@@ -27,32 +25,6 @@ struct mem_file {
 	char path[4096];
 	char failure[ERR_LEN * 2];
 };
-
-/* Only the signal handler reads it: volatile plus signal fences keep the
- * compiler from dropping or moving the stores around the copy. */
-static __thread sigjmp_buf *volatile fault_jmp;
-
-static void sigbus_handler(int sig, siginfo_t *si, void *uc)
-{
-	(void)si;
-	(void)uc;
-	if (fault_jmp)
-		siglongjmp(*fault_jmp, 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Installed on every open: something may have replaced it since. */
-static void install_sigbus_handler(void)
-{
-	struct sigaction sa = { 0 };
-	sa.sa_sigaction = sigbus_handler;
-	/* NODEFER: we leave the handler by siglongjmp without restoring the
-	 * mask (sigsetjmp(.., 0) is cheap: no syscall per read). */
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-}
 
 static void mark_failed(struct mem_file *f)
 {
@@ -69,63 +41,32 @@ static void mark_failed(struct mem_file *f)
 	fprintf(stderr, "lkstub: %s\n", f->failure);
 }
 
-/* Copy with the scalar sizes as single loads: the guest writes
- * concurrently and gdb reads a variable with one m packet of its size. */
-static void copy_in(void *dst, const uint8_t *src, size_t len)
-{
-	uintptr_t a = (uintptr_t)src;
-	/* One load from the guest; dst may be anywhere (an m reply is read
-	 * straight into the output queue), so it is stored with memcpy. */
-	if (len == 8 && !(a & 7)) {
-		uint64_t v = *(const volatile uint64_t *)src;
-		memcpy(dst, &v, 8);
-	} else if (len == 4 && !(a & 3)) {
-		uint32_t v = *(const volatile uint32_t *)src;
-		memcpy(dst, &v, 4);
-	} else if (len == 2 && !(a & 1)) {
-		uint16_t v = *(const volatile uint16_t *)src;
-		memcpy(dst, &v, 2);
-	} else {
-		memcpy(dst, src, len);
-	}
-}
-
 static size_t mem_file_read(void *src, uint64_t off, void *buf, size_t len)
 {
 	struct mem_file *f = src;
 	if (f->failure[0] || off > f->size || len > f->size - off)
 		return 0;
-	sigjmp_buf jb;
-	if (sigsetjmp(jb, 0)) {
-		fault_jmp = NULL;
+	if (!mem_guard_copy(buf, f->map + off, len)) {
 		mark_failed(f);
 		return 0;
 	}
-	fault_jmp = &jb;
-	atomic_signal_fence(memory_order_seq_cst);
-	copy_in(buf, f->map + off, len);
-	atomic_signal_fence(memory_order_seq_cst);
-	fault_jmp = NULL;
 	return len;
 }
 
 static int mem_file_write(void *src, uint64_t off, const void *buf,
-			  size_t len)
+			  size_t len, char *err)
 {
 	struct mem_file *f = src;
-	if (f->failure[0] || off > f->size || len > f->size - off)
-		return -1;
-	sigjmp_buf jb;
-	if (sigsetjmp(jb, 0)) {
-		fault_jmp = NULL;
+	if (f->failure[0])
+		return set_err(err, "%s", f->failure);
+	if (off > f->size || len > f->size - off)
+		return set_err(err, "offset %#llx+%zu is past the end of %.100s",
+			       (unsigned long long)off, len, f->path);
+	if (!mem_guard_copy(f->map + off, buf, len)) {
 		mark_failed(f);
-		return -1;
+		return set_err(err, "%s (part of the bytes may be written)",
+			       f->failure);
 	}
-	fault_jmp = &jb;
-	atomic_signal_fence(memory_order_seq_cst);
-	memcpy(f->map + off, buf, len);
-	atomic_signal_fence(memory_order_seq_cst);
-	fault_jmp = NULL;
 	return 0;
 }
 
@@ -205,7 +146,7 @@ int guest_mem_open_file(struct guest_mem *m, const char *path, bool writable,
 	f->map = map;
 	f->size = size;
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	install_sigbus_handler();
+	mem_guard_install();
 	m->ops = &mem_file_ops;
 	m->src = f;
 	m->src_size = size;

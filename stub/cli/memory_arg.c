@@ -39,33 +39,46 @@ int memory_arg_pid(const char *memory)
 	return (int)pid;
 }
 
-/* CPU registers a dump recorded, for the CPU threads. */
+/* CPU registers a dump recorded, for the CPU threads: each online CPU
+ * gets the notes that are its own (elfcore_notes.h), so one bad note
+ * costs its CPU alone. */
 void memory_arg_cpu_regs(const struct memory_arg *ma, struct kernel_target *kt)
 {
 	const struct elfcore_notes *notes = &ma->notes;
-	static struct saved_regs regs[ELFCORE_MAX_CPUS];
-	unsigned n = 0;
-	for (unsigned i = 0; i < notes->nr_prstatus; i++)
-		if (kt->ki.arch->prstatus_regs &&
-		    !kt->ki.arch->prstatus_regs(notes->prstatus[i].desc,
-						notes->prstatus[i].len,
-						&regs[n]))
-			n++;
+	const struct kernel_arch *a = kt->ki.arch;
+	unsigned nr = notes->nr_cpus ? kt->nr_cpus : 0;
+	struct saved_regs *regs = nr ? calloc(nr, sizeof(*regs)) : NULL;
+	struct saved_regs *ctl = nr ? calloc(nr, sizeof(*ctl)) : NULL;
+	if (!regs || !ctl) {
+		free(regs);
+		free(ctl);
+		return;
+	}
+	unsigned have = 0, have_ctl = 0;
+	for (unsigned i = 0; i < nr; i++) {
+		const struct elfcore_cpu *c =
+			elfcore_cpu_notes(notes, kt->cpus[i], i);
+		if (c && a->prstatus_regs &&
+		    !a->prstatus_regs(c->prstatus.desc, c->prstatus.len,
+				      &regs[i]))
+			have = i + 1;
+		else if (c)
+			fprintf(stderr, "lkstub: CPU#%u: its NT_PRSTATUS note "
+				"(%zu bytes) holds no %s registers: they are "
+				"unknown\n", kt->cpus[i], c->prstatus.len,
+				a->name);
+		else
+			fprintf(stderr, "lkstub: CPU#%u: no NT_PRSTATUS note in "
+				"the dump: its registers are unknown\n",
+				kt->cpus[i]);
+		if (c && c->qemu.len && a->qemu_cpu_note &&
+		    !a->qemu_cpu_note(c->qemu.desc, c->qemu.len, &ctl[i]))
+			have_ctl = i + 1;
+	}
 	kt->cpu_regs = regs;
-	kt->nr_cpu_regs = n;
-	static struct saved_regs ctl[ELFCORE_MAX_CPUS];
-	n = 0;
-	for (unsigned i = 0; i < notes->nr_qemu; i++)
-		if (kt->ki.arch->qemu_cpu_note &&
-		    !kt->ki.arch->qemu_cpu_note(notes->qemu[i].desc,
-						notes->qemu[i].len, &ctl[n]))
-			n++;
+	kt->nr_cpu_regs = have;
 	kt->cpu_ctl = ctl;
-	kt->nr_cpu_ctl = n;
-	if (notes->skipped_loads)
-		fprintf(stderr, "lkstub: %u PT_LOAD segments of the dump "
-			"overlap others or exceed %d regions: skipped\n",
-			notes->skipped_loads, GUEST_MAX_REGIONS);
+	kt->nr_cpu_ctl = have_ctl;
 }
 
 /* MEMORY: pid:PID, an ELF dump, a compressed kdump, or raw RAM. */

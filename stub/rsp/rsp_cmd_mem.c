@@ -112,13 +112,16 @@ int rsp_cmd_M(struct rsp_session *s, const char *args, size_t len,
 		return RSP_E_TOO_BIG;
 	if (w.data_len != 2 * w.length)
 		return RSP_E_ARGS;
-	if (hex_decode(s->scratch, RSP_SCRATCH_SIZE, w.data, w.data_len) < 0)
+	uint8_t *data = rsp_scratch(s);
+	if (!data)
+		return RSP_E_NOMEM;
+	if (hex_decode(data, RSP_SCRATCH_SIZE, w.data, w.data_len) < 0)
 		return RSP_E_ARGS;
 	if (w.length == 0) {
 		rsp_reply_str(r, "OK");
 		return RSP_DONE;
 	}
-	int st = write_mem(s, w.addr, s->scratch, (size_t)w.length);
+	int st = write_mem(s, w.addr, data, (size_t)w.length);
 	if (st == RSP_DONE)
 		rsp_reply_str(r, "OK");
 	return st;

@@ -7,7 +7,9 @@
 int rsp_cmd_qRcmd(struct rsp_session *s, const char *args, size_t len,
 		  struct rsp_reply *r)
 {
-	char *cmd = (char *)s->scratch;
+	char *cmd = (char *)rsp_scratch(s);
+	if (!cmd)
+		return RSP_E_NOMEM;
 	long n = hex_decode(cmd, RSP_SCRATCH_SIZE - 1, args, len);
 	if (n < 0 || memchr(cmd, '\0', (size_t)n))
 		return RSP_E_ARGS;

@@ -6,10 +6,7 @@
 #include "stub/rsp/rsp_packet.h"
 #include "stub/rsp/rsp_parse.h"
 
-/* Longest thread name or description we ask the target for. */
-#define THREAD_TEXT_MAX 256
-
-/* After a resume or an interrupt the reply also says whether the library
+/* After a resume the reply also says whether the library
  * list changed (a module loaded or unloaded), so gdb reads it again; not
  * for `?` when gdb connects: it reads the list then anyway. */
 static int stop_reply(struct rsp_session *s, int signal, bool libraries,
@@ -80,10 +77,28 @@ int rsp_cmd_qC(struct rsp_session *s, const char *args, size_t len,
 	return RSP_DONE;
 }
 
-/* Sends ids from s->info_cursor on, as many as fit one packet. */
+/* Drops the listing the session was paging. */
+static void drop_listing(struct rsp_session *s)
+{
+	rsp_threads_put(s->listing);
+	s->listing = NULL;
+}
+
+/* A listing to page from: fresh for this client, maybe shared. */
+static bool start_listing(struct rsp_session *s)
+{
+	drop_listing(s);
+	s->listing = rsp_threads_get(s->threads, s->target, &s->listing_seen);
+	return s->listing != NULL;
+}
+
+/* Sends ids from s->info_cursor on, as many as fit one packet; the
+ * listing is let go with the last of them. */
 static int thread_info_chunk(struct rsp_session *s, struct rsp_reply *r)
 {
-	if (s->info_cursor >= s->nr_ids) {
+	const struct rsp_thread_list *l = s->listing;
+	if (!l || s->info_cursor >= l->n) {
+		drop_listing(s);
 		rsp_reply_str(r, "l");
 		return RSP_DONE;
 	}
@@ -91,10 +106,10 @@ static int thread_info_chunk(struct rsp_session *s, struct rsp_reply *r)
 	size_t start = r->out->len;
 	rsp_reply_str(r, "m");
 	const unsigned first = s->info_cursor;
-	for (unsigned i = first; i < s->nr_ids; i++) {
+	for (unsigned i = first; i < l->n; i++) {
 		char id[16];
 		int n = snprintf(id, sizeof(id), "%s%x", i == first ? "" : ",",
-				 s->ids[i]);
+				 l->ids[i]);
 		if (r->out->len - start + (size_t)n > limit)
 			break;
 		strbuf_append(r->out, id, (size_t)n);
@@ -107,7 +122,7 @@ int rsp_cmd_qfThreadInfo(struct rsp_session *s, const char *args, size_t len,
 			 struct rsp_reply *r)
 {
 	(void)args, (void)len;
-	if (!rsp_list_threads(s))
+	if (!start_listing(s))
 		return RSP_E_NOMEM;
 	s->info_cursor = 0;
 	return thread_info_chunk(s, r);
@@ -120,18 +135,6 @@ int rsp_cmd_qsThreadInfo(struct rsp_session *s, const char *args, size_t len,
 	return thread_info_chunk(s, r);
 }
 
-static void thread_text(struct rsp_session *s, uint32_t tid, bool extra,
-			char *buf, size_t size)
-{
-	const struct target *t = s->target;
-	void (*get)(void *, uint32_t, char *, size_t) =
-		extra ? t->ops->thread_extra : t->ops->thread_name;
-	buf[0] = '\0';
-	if (get)
-		get(t->ctx, tid, buf, size);
-	buf[size - 1] = '\0'; /* whatever the target did */
-}
-
 int rsp_cmd_qThreadExtraInfo(struct rsp_session *s, const char *args,
 			     size_t len, struct rsp_reply *r)
 {
@@ -140,61 +143,26 @@ int rsp_cmd_qThreadExtraInfo(struct rsp_session *s, const char *args,
 		return RSP_E_ARGS;
 	if (id.kind != RSP_THREAD_ONE || !rsp_thread_exists(s, id.tid))
 		return RSP_E_NO_THREAD;
-	char text[THREAD_TEXT_MAX];
-	thread_text(s, (uint32_t)id.tid, true, text, sizeof(text));
+	char text[RSP_THREAD_TEXT_MAX];
+	rsp_thread_text(s->target, (uint32_t)id.tid, true, text, sizeof(text));
 	rsp_reply_hex(r, text, strlen(text));
 	return RSP_DONE;
-}
-
-/* XML text: markup characters as entities; control and non-ASCII bytes
- * become '?' since one invalid byte makes gdb reject the document. */
-static void append_xml_text(struct strbuf *sb, const char *text)
-{
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		switch (*p) {
-		case '&': strbuf_append(sb, "&amp;", 5); break;
-		case '<': strbuf_append(sb, "&lt;", 4); break;
-		case '>': strbuf_append(sb, "&gt;", 4); break;
-		case '"': strbuf_append(sb, "&quot;", 6); break;
-		case '\'': strbuf_append(sb, "&apos;", 6); break;
-		default:
-			strbuf_putc(sb, *p < 0x20 || *p > 0x7e ? '?'
-							       : (char)*p);
-		}
-	}
-}
-
-static void build_threads_xml(struct rsp_session *s)
-{
-	struct strbuf *x = &s->threads_xml;
-	char name[THREAD_TEXT_MAX], extra[THREAD_TEXT_MAX];
-	strbuf_reset(x);
-	if (!rsp_list_threads(s)) {
-		x->overflow = true;
-		return;
-	}
-	strbuf_printf(x, "<?xml version=\"1.0\"?>\n<threads>\n");
-	for (unsigned i = 0; i < s->nr_ids && !x->overflow; i++) {
-		thread_text(s, s->ids[i], false, name, sizeof(name));
-		thread_text(s, s->ids[i], true, extra, sizeof(extra));
-		strbuf_printf(x, "<thread id=\"%x\" name=\"", s->ids[i]);
-		append_xml_text(x, name);
-		strbuf_printf(x, "\">");
-		append_xml_text(x, extra);
-		strbuf_printf(x, "</thread>\n");
-	}
-	strbuf_printf(x, "</threads>\n");
 }
 
 int rsp_xfer_threads(struct rsp_session *s, uint64_t offset,
 		     uint64_t length, struct rsp_reply *r)
 {
-	/* Built afresh when gdb starts reading, so each listing is one
-	 * consistent snapshot however many packets it takes. */
-	if (offset == 0 || s->threads_xml.len == 0)
-		build_threads_xml(s);
-	if (s->threads_xml.overflow)
+	/* A listing starts when gdb reads from 0, so each is one consistent
+	 * snapshot however many packets it takes. */
+	if ((offset == 0 || !s->listing) && !start_listing(s))
 		return RSP_E_NOMEM;
-	return rsp_xfer_slice(r, s->threads_xml.buf, s->threads_xml.len,
-			      offset, length);
+	const struct strbuf *x = rsp_threads_xml(s->listing, s->target);
+	if (!x) {
+		drop_listing(s);
+		return RSP_E_NOMEM;
+	}
+	int st = rsp_xfer_slice(r, x->buf, x->len, offset, length);
+	if (rsp_xfer_is_last(x->len, offset, length))
+		drop_listing(s);
+	return st;
 }

@@ -9,6 +9,12 @@
 /* Escaping can double the data, so a slice is at most half a packet. */
 #define XFER_CHUNK_MAX (RSP_PACKET_SIZE / 2 - 1)
 
+bool rsp_xfer_is_last(size_t total, uint64_t offset, uint64_t length)
+{
+	uint64_t n = length < XFER_CHUNK_MAX ? length : XFER_CHUNK_MAX;
+	return offset >= total || n >= total - offset;
+}
+
 int rsp_xfer_slice(struct rsp_reply *r, const char *data, size_t total,
 		   uint64_t offset, uint64_t length)
 {

@@ -115,7 +115,7 @@ void rsp_dispatch(struct rsp_session *s, const char *pkt, size_t len,
 		if (strcmp(commands[i].name, pn.name) != 0)
 			continue;
 		int st = commands[i].handler(s, pn.args, pn.args_len, r);
-		if (st == RSP_NO_REPLY)
+		if (st == RSP_NO_REPLY || st == RSP_PENDING)
 			rsp_reply_cancel(r);
 		else if (st != RSP_DONE)
 			rsp_reply_error(r, (enum rsp_status)st);

@@ -27,13 +27,18 @@ int rsp_stop_reply(struct rsp_session *s, int signal, struct rsp_reply *r);
 rsp_handler rsp_cmd_g, rsp_cmd_p, rsp_cmd_reg_write;
 /* rsp_cmd_mem.c */
 rsp_handler rsp_cmd_m, rsp_cmd_x, rsp_cmd_M, rsp_cmd_X;
-/* rsp_cmd_search.c */
+/* rsp_cmd_search.c: qSearch works in slices (RSP_PENDING until done). */
 rsp_handler rsp_cmd_qSearch;
+/* One more slice of the session's search: RSP_PENDING, or its reply. */
+int rsp_search_resume(struct rsp_session *s, struct rsp_reply *r);
+void rsp_search_free(struct rsp_session *s);
 /* rsp_cmd_xfer.c */
 rsp_handler rsp_cmd_qXfer;
 /* Serves data[offset..] as one qXfer reply: 'm' more follows, 'l' last. */
 int rsp_xfer_slice(struct rsp_reply *r, const char *data, size_t total,
 		   uint64_t offset, uint64_t length);
+/* Whether that slice is the last ('l'). */
+bool rsp_xfer_is_last(size_t total, uint64_t offset, uint64_t length);
 /* rsp_cmd_monitor.c */
 rsp_handler rsp_cmd_qRcmd;
 /* rsp_cmd_run.c */

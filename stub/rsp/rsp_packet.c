@@ -6,12 +6,16 @@
 #include "stub/rsp/hex.h"
 #include "common/err.h"
 
+/* The buffer's first size: most packets fit. */
+#define DECODER_FIRST 4096
+
 int rsp_decoder_init(struct rsp_decoder *d, char *err)
 {
 	memset(d, 0, sizeof(*d));
-	d->buf = malloc(RSP_PACKET_SIZE + 1);
+	d->buf = malloc(DECODER_FIRST);
 	if (!d->buf)
 		return set_err(err, "out of memory for a packet buffer");
+	d->cap = DECODER_FIRST;
 	return 0;
 }
 
@@ -19,6 +23,44 @@ void rsp_decoder_free(struct rsp_decoder *d)
 {
 	free(d->buf);
 	d->buf = NULL;
+	d->cap = 0;
+}
+
+void rsp_decoder_trim(struct rsp_decoder *d, size_t keep)
+{
+	if (d->state != RSP_ST_IDLE || d->cap <= keep || d->cap <= DECODER_FIRST)
+		return;
+	char *p = realloc(d->buf, DECODER_FIRST);
+	if (p) {
+		d->buf = p;
+		d->cap = DECODER_FIRST;
+		d->len = 0; /* the last packet is gone with the room */
+	}
+}
+
+/* How many of n more payload bytes fit (the terminator included), growing
+ * the buffer up to a whole packet. */
+static size_t room_for(struct rsp_decoder *d, size_t n)
+{
+	size_t limit = RSP_PACKET_SIZE - d->len;
+	if (n > limit)
+		n = limit;
+	if (d->len + n + 1 > d->cap) {
+		size_t cap = d->cap ? d->cap : DECODER_FIRST;
+		while (cap < d->len + n + 1)
+			cap *= 2;
+		if (cap > RSP_PACKET_SIZE + 1)
+			cap = RSP_PACKET_SIZE + 1;
+		char *p = realloc(d->buf, cap);
+		if (!p) { /* what fits already is all there is */
+			size_t left = d->cap > d->len + 1 ? d->cap - d->len - 1
+							  : 0;
+			return n < left ? n : left;
+		}
+		d->buf = p;
+		d->cap = cap;
+	}
+	return n;
 }
 
 static void start_packet(struct rsp_decoder *d)
@@ -32,7 +74,7 @@ static void start_packet(struct rsp_decoder *d)
 
 static void put_byte(struct rsp_decoder *d, char c)
 {
-	if (d->len < RSP_PACKET_SIZE)
+	if (room_for(d, 1))
 		d->buf[d->len++] = c;
 	else
 		d->oversize = true;
@@ -48,7 +90,7 @@ static void put_run(struct rsp_decoder *d, unsigned char n)
 	}
 	size_t count = (size_t)n - 29;
 	char prev = d->buf[d->len - 1];
-	size_t room = RSP_PACKET_SIZE - d->len;
+	size_t room = room_for(d, count);
 	if (count > room) {
 		d->oversize = true;
 		count = room;
@@ -66,7 +108,7 @@ static size_t take_plain(struct rsp_decoder *d, const char *in, size_t len)
 	       in[n] != '$')
 		n++;
 	d->sum += rsp_checksum(in, n);
-	size_t room = RSP_PACKET_SIZE - d->len;
+	size_t room = room_for(d, n);
 	size_t copy = n < room ? n : room;
 	memcpy(d->buf + d->len, in, copy);
 	d->len += copy;
@@ -84,7 +126,7 @@ static enum rsp_event finish_packet(struct rsp_decoder *d)
 		return RSP_EV_BAD_FRAME;
 	if (d->csum != d->sum)
 		return RSP_EV_BAD_CHECKSUM;
-	d->buf[d->len] = '\0';
+	d->buf[d->len] = '\0'; /* room_for kept a byte for it */
 	return RSP_EV_PACKET;
 }
 

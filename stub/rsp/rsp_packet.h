@@ -31,7 +31,8 @@ enum rsp_decoder_state {
 
 struct rsp_decoder {
 	enum rsp_decoder_state state;
-	char *buf;      /* RSP_PACKET_SIZE + 1 bytes, allocated once */
+	char *buf;      /* grows with the packet, up to RSP_PACKET_SIZE + 1 */
+	size_t cap;     /* bytes at buf */
 	size_t len;     /* decoded payload bytes so far */
 	uint8_t sum;    /* running checksum of the raw bytes */
 	uint8_t csum;   /* checksum digits received so far */
@@ -46,6 +47,10 @@ void rsp_decoder_free(struct rsp_decoder *d);
  * d->buf (NUL-terminated, may hold NULs) until the next call. */
 size_t rsp_decoder_feed(struct rsp_decoder *d, const char *in, size_t len,
 			enum rsp_event *ev);
+
+/* Gives the buffer back when it grew past keep bytes and no packet is
+ * being decoded (call after handling an event). */
+void rsp_decoder_trim(struct rsp_decoder *d, size_t keep);
 
 /* Checksum of a byte range (mod 256). */
 uint8_t rsp_checksum(const void *data, size_t len);

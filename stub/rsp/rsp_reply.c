@@ -22,6 +22,7 @@ const char *rsp_error_code(enum rsp_status st)
 	case RSP_E_NOMEM:     return "E12"; /* ENOMEM */
 	case RSP_DONE:
 	case RSP_NO_REPLY:
+	case RSP_PENDING:
 		break;
 	}
 	return "E01";

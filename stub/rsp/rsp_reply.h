@@ -7,9 +7,11 @@
 
 #include "stub/rsp/strbuf.h"
 
-/* What a handler returns: 0 (its reply is in place), RSP_NO_REPLY, or a
- * reason for an error reply. The Exx text lives in rsp_reply.c only. */
+/* What a handler returns: 0 (its reply is in place), RSP_NO_REPLY,
+ * RSP_PENDING, or a reason for an error reply. The Exx text lives in
+ * rsp_reply.c only. */
 enum rsp_status {
+	RSP_PENDING = -2, /* the reply comes later (rsp_session_resume) */
 	RSP_NO_REPLY = -1,
 	RSP_DONE = 0,
 	RSP_E_ARGS,      /* malformed arguments */

@@ -1,50 +1,45 @@
 #include "stub/rsp/rsp_session.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stub/rsp/rsp_cmds.h"
 #include "common/err.h"
 
-int rsp_session_init(struct rsp_session *s, struct target *t, char *err)
+int rsp_session_init(struct rsp_session *s, struct target *t,
+		     struct rsp_threads *threads, char *err)
 {
+	(void)err; /* nothing is allocated before it is needed */
 	memset(s, 0, sizeof(*s));
 	s->target = t;
-	strbuf_init(&s->threads_xml, RSP_THREADS_XML_MAX);
+	s->threads = threads;
 	strbuf_init(&s->last, RSP_PACKET_SIZE + 16);
-	s->scratch = malloc(RSP_SCRATCH_SIZE);
-	if (!s->scratch)
-		return set_err(err, "out of memory for a session");
+	s->slice_ns = RSP_SLICE_NS;
+	s->slice_windows = UINT_MAX;
 	return 0;
 }
 
 void rsp_session_free(struct rsp_session *s)
 {
-	strbuf_free(&s->threads_xml);
 	strbuf_free(&s->last);
 	free(s->scratch);
 	s->scratch = NULL;
-	free(s->ids);
-	s->ids = NULL;
+	rsp_search_free(s);
+	rsp_threads_put(s->listing);
+	s->listing = NULL;
 }
 
-bool rsp_list_threads(struct rsp_session *s)
+uint8_t *rsp_scratch(struct rsp_session *s)
 {
-	const struct target *t = s->target;
-	if (!s->ids) {
-		s->ids = malloc(RSP_MAX_THREADS * sizeof(*s->ids));
-		if (!s->ids)
-			return false;
-	}
-	unsigned n = t->ops->thread_ids
-			     ? t->ops->thread_ids(t->ctx, s->ids, RSP_MAX_THREADS)
-			     : 0;
-	if (n == 0) {
-		s->ids[0] = 1;
-		n = 1;
-	}
-	s->nr_ids = n < RSP_MAX_THREADS ? n : RSP_MAX_THREADS;
-	return true;
+	if (!s->scratch)
+		s->scratch = malloc(RSP_SCRATCH_SIZE);
+	return s->scratch;
+}
+
+bool rsp_session_busy(const struct rsp_session *s)
+{
+	return s->search != NULL;
 }
 
 bool rsp_thread_exists(const struct rsp_session *s, uint64_t tid)
@@ -74,6 +69,7 @@ static void remember_last(struct rsp_session *s, const struct strbuf *out,
 			  size_t from)
 {
 	strbuf_reset(&s->last);
+	strbuf_trim(&s->last, RSP_LAST_KEEP);
 	if (from < out->len)
 		strbuf_append(&s->last, out->buf + from, out->len - from);
 }
@@ -87,12 +83,37 @@ static void reply_packet(struct rsp_session *s, const char *pkt, size_t len,
 		strbuf_putc(out, '+');
 	rsp_reply_begin(&r, out);
 	rsp_dispatch(s, pkt, len, &r);
-	if (s->closing)
-		return;
+	free(s->scratch); /* what the packet needed, it is done with */
+	s->scratch = NULL;
+	if (s->closing || rsp_session_busy(s))
+		return; /* no reply, or not yet */
 	rsp_reply_end(&r);
 	/* r.packet_start is the final frame's: only it is resent on '-'. */
 	if (!was_no_ack && !s->no_ack)
 		remember_last(s, out, r.packet_start);
+	else if (s->no_ack)
+		strbuf_free(&s->last); /* never resent again */
+}
+
+bool rsp_session_resume(struct rsp_session *s, struct strbuf *out)
+{
+	if (!rsp_session_busy(s))
+		return !out->overflow;
+	struct rsp_reply r;
+	rsp_reply_begin(&r, out);
+	int st = rsp_search_resume(s, &r);
+	if (st == RSP_PENDING) {
+		rsp_reply_cancel(&r);
+		return !out->overflow;
+	}
+	if (st != RSP_DONE)
+		rsp_reply_error(&r, (enum rsp_status)st);
+	else if (out->overflow)
+		rsp_reply_error(&r, RSP_E_NOMEM);
+	rsp_reply_end(&r);
+	if (!s->no_ack)
+		remember_last(s, out, r.packet_start);
+	return !out->overflow;
 }
 
 /* A dropped packet: in ack mode '-' asks for it again; without acks gdb
@@ -113,15 +134,21 @@ static void reject_packet(struct rsp_session *s, enum rsp_status st,
 bool rsp_session_event(struct rsp_session *s, enum rsp_event ev,
 		       const char *pkt, size_t len, struct strbuf *out)
 {
-	struct rsp_reply r;
+	/* A caller that feeds input anyway gets the pending reply first;
+	 * each slice moves on, so this ends. */
+	while (rsp_session_busy(s))
+		if (!rsp_session_resume(s, out))
+			return false;
 	switch (ev) {
 	case RSP_EV_PACKET:
 		reply_packet(s, pkt, len, out);
 		break;
 	case RSP_EV_INTERRUPT:
-		rsp_reply_begin(&r, out);
-		rsp_stop_reply(s, 2, &r); /* SIGINT */
-		rsp_reply_end(&r);
+		/* Nothing runs: every resume was answered with a stop at
+		 * once, so gdb's interrupt has nothing to stop. A stop reply
+		 * here would be taken as the answer to gdb's next packet (gdb
+		 * in async mode, IDEs' -exec-interrupt, sends one while
+		 * stopped); QEMU's stub ignores it too when the VM is stopped. */
 		break;
 	case RSP_EV_NAK:
 		if (!s->no_ack && s->last.len)

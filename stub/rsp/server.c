@@ -15,6 +15,8 @@
 /* Bytes taken from one client per wakeup: big enough for a large X
  * packet in a few reads, small enough to keep turns fair. */
 #define READ_CHUNK (64u << 10)
+/* An idle client's buffers that grew past this are given back. */
+#define BUF_KEEP (64u << 10)
 
 struct client {
 	struct transport_conn conn;
@@ -22,11 +24,19 @@ struct client {
 	struct rsp_session sess;
 	struct strbuf out; /* framed replies not yet sent */
 	size_t out_sent;   /* of out, already sent */
+	/* Input read while the session was busy with a long request,
+	 * decoded once it is done. */
+	char *held;
+	size_t held_len;
+	/* Connected while the target was busy (target_ops.busy_fd): its
+	 * input waits until the target is done. */
+	bool after_target;
 };
 
 struct server {
 	struct listener l;
 	struct target *target;
+	struct rsp_threads threads; /* thread listings, shared by clients */
 	struct client *clients[SERVER_MAX_CLIENTS];
 	unsigned nclients;
 	char read_buf[READ_CHUNK];
@@ -57,6 +67,7 @@ struct server *server_open(const char *listen, struct target *t, char *err)
 		return NULL;
 	}
 	s->target = t;
+	rsp_threads_init(&s->threads);
 	s->l.fd = -1;
 	s->l.ops = transport_for(listen);
 	if (s->l.ops->open(&s->l, listen, err) < 0) {
@@ -79,9 +90,16 @@ static void drop_client(struct server *s, unsigned i, const char *why)
 	rsp_decoder_free(&c->dec);
 	rsp_session_free(&c->sess);
 	strbuf_free(&c->out);
+	free(c->held);
 	free(c);
 	s->clients[i] = s->clients[--s->nclients];
 	s->clients[s->nclients] = NULL;
+}
+
+static int target_busy_fd(const struct server *s)
+{
+	const struct target *t = s->target;
+	return t->ops->busy_fd ? t->ops->busy_fd(t->ctx) : -1;
 }
 
 static void add_client(struct server *s, struct transport_conn *conn)
@@ -95,7 +113,7 @@ static void add_client(struct server *s, struct transport_conn *conn)
 	}
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c || rsp_decoder_init(&c->dec, err) < 0 ||
-	    rsp_session_init(&c->sess, s->target, err) < 0) {
+	    rsp_session_init(&c->sess, s->target, &s->threads, err) < 0) {
 		fprintf(stderr, "lkstub: %s refused: out of memory\n",
 			conn->peer);
 		if (c) {
@@ -112,6 +130,7 @@ static void add_client(struct server *s, struct transport_conn *conn)
 	fprintf(stderr, "lkstub: %s connected\n", c->conn.peer);
 	if (s->target->ops->on_attach)
 		s->target->ops->on_attach(s->target->ctx);
+	c->after_target = target_busy_fd(s) >= 0;
 }
 
 /* Sends what it can without blocking; -1 when the peer is gone. */
@@ -130,6 +149,7 @@ static int flush_client(struct server *s, struct client *c)
 		c->out_sent += (size_t)n;
 	}
 	strbuf_reset(&c->out);
+	strbuf_trim(&c->out, BUF_KEEP);
 	c->out_sent = 0;
 	return 0;
 }
@@ -146,6 +166,39 @@ static void compact_output(struct client *c)
 	c->out_sent = 0;
 }
 
+/* Keeps input that arrived behind a long request for later. */
+static const char *hold_input(struct client *c, const char *in, size_t n)
+{
+	c->held = malloc(n);
+	if (!c->held)
+		return "out of memory";
+	memcpy(c->held, in, n);
+	c->held_len = n;
+	return NULL;
+}
+
+/* Decodes and answers in[0..n) until it is used up, or until the session
+ * is busy with a long request (the rest is held); returns the reason to
+ * drop the client, or NULL. */
+static const char *feed(struct client *c, const char *in, size_t n)
+{
+	size_t used = 0;
+	while (used < n) {
+		if (rsp_session_busy(&c->sess))
+			return hold_input(c, in + used, n - used);
+		enum rsp_event ev;
+		used += rsp_decoder_feed(&c->dec, in + used, n - used, &ev);
+		if (ev == RSP_EV_NONE)
+			continue;
+		bool ok = rsp_session_event(&c->sess, ev, c->dec.buf,
+					    c->dec.len, &c->out);
+		rsp_decoder_trim(&c->dec, BUF_KEEP);
+		if (!ok)
+			return c->sess.closing ? "killed" : "output queue full";
+	}
+	return NULL;
+}
+
 /* Reads once and answers every complete packet; returns the reason to
  * drop the client, or NULL. */
 static const char *serve_input(struct server *s, struct client *c)
@@ -159,18 +212,56 @@ static const char *serve_input(struct server *s, struct client *c)
 	if (n == 0)
 		return "closed";
 	compact_output(c);
-	size_t used = 0;
-	while (used < (size_t)n) {
-		enum rsp_event ev;
-		const char *in = s->read_buf + used;
-		used += rsp_decoder_feed(&c->dec, in, (size_t)n - used, &ev);
-		if (ev == RSP_EV_NONE)
-			continue;
-		if (!rsp_session_event(&c->sess, ev, c->dec.buf, c->dec.len,
-				       &c->out))
-			return c->sess.closing ? "killed" : "output queue full";
+	const char *why = feed(c, s->read_buf, (size_t)n);
+	if (why)
+		return why;
+	return flush_client(s, c) < 0 ? "write error" : NULL;
+}
+
+/* One slice of a busy client's long request; once it is done, the input
+ * held behind it. */
+static const char *serve_pending(struct server *s, struct client *c)
+{
+	compact_output(c);
+	if (!rsp_session_resume(&c->sess, &c->out))
+		return "output queue full";
+	if (!rsp_session_busy(&c->sess) && c->held) {
+		char *in = c->held;
+		size_t n = c->held_len;
+		c->held = NULL;
+		c->held_len = 0;
+		const char *why = feed(c, in, n);
+		free(in);
+		if (why)
+			return why;
 	}
 	return flush_client(s, c) < 0 ? "write error" : NULL;
+}
+
+/* Has work to go on with: a request still being worked on, or input
+ * held behind one. */
+static bool pending(const struct client *c)
+{
+	return rsp_session_busy(&c->sess) || c->held;
+}
+
+/* Takes no new input now. */
+static bool waiting(const struct client *c)
+{
+	return pending(c) || c->after_target;
+}
+
+/* The target's work has news; once it is done, the clients that waited
+ * go on. */
+static void target_done(struct server *s)
+{
+	const struct target *t = s->target;
+	if (t->ops->busy_done)
+		t->ops->busy_done(t->ctx);
+	if (target_busy_fd(s) >= 0)
+		return;
+	for (unsigned i = 0; i < s->nclients; i++)
+		s->clients[i]->after_target = false;
 }
 
 static void accept_clients(struct server *s)
@@ -216,24 +307,31 @@ int server_run(struct server *s)
 		accept_clients(s);
 	fprintf(stderr, "lkstub: serving on %s\n", s->l.address);
 
-	/* [0] the listener, then in/out per client. */
-	struct pollfd fds[1 + 2 * SERVER_MAX_CLIENTS];
+	/* [0] the listener, [1] the target's work, then in/out per client. */
+	struct pollfd fds[2 + 2 * SERVER_MAX_CLIENTS];
+	const struct timespec no_wait = { 0, 0 };
 	while (!stop_requested) {
 		if (is_stdio && s->nclients == 0)
 			break;
 		nfds_t nfds = 0;
+		bool work = false; /* a long request to go on with */
 		fds[nfds++] = (struct pollfd){ .fd = s->l.fd, .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = target_busy_fd(s),
+					      .events = POLLIN };
 		for (unsigned i = 0; i < s->nclients; i++) {
 			struct client *c = s->clients[i];
-			fds[nfds++] = (struct pollfd){ .fd = c->conn.in_fd,
-						      .events = POLLIN };
+			work |= pending(c);
+			fds[nfds++] = (struct pollfd){
+				.fd = waiting(c) ? -1 : c->conn.in_fd,
+				.events = POLLIN,
+			};
 			bool pending = c->out_sent < c->out.len;
 			fds[nfds++] = (struct pollfd){
 				.fd = pending ? c->conn.out_fd : -1,
 				.events = POLLOUT,
 			};
 		}
-		if (ppoll(fds, nfds, NULL, &run_mask) < 0) {
+		if (ppoll(fds, nfds, work ? &no_wait : NULL, &run_mask) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "lkstub: poll: %s\n", strerror(errno));
@@ -242,17 +340,21 @@ int server_run(struct server *s)
 		/* Walk backwards: dropping moves the last client into i. */
 		for (unsigned i = s->nclients; i-- > 0;) {
 			struct client *c = s->clients[i];
-			short in = fds[1 + 2 * i].revents;
-			short out = fds[2 + 2 * i].revents;
+			short in = fds[2 + 2 * i].revents;
+			short out = fds[3 + 2 * i].revents;
 			const char *why = NULL;
 			if (out & (POLLOUT | POLLERR | POLLHUP))
 				why = flush_client(s, c) < 0 ? "write error"
 							     : NULL;
 			if (!why && (in & (POLLIN | POLLHUP | POLLERR)))
 				why = serve_input(s, c);
+			else if (!why && pending(c))
+				why = serve_pending(s, c);
 			if (why)
 				drop_client(s, i, why);
 		}
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+			target_done(s);
 		if (fds[0].revents & POLLIN)
 			accept_clients(s);
 	}
@@ -270,5 +372,6 @@ void server_close(struct server *s)
 	while (s->nclients)
 		drop_client(s, s->nclients - 1, "server closing");
 	s->l.ops->close(&s->l);
+	rsp_threads_free(&s->threads);
 	free(s);
 }

@@ -1,6 +1,7 @@
 #include "stub/rsp/strbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ static bool strbuf_reserve(struct strbuf *sb, size_t len)
 	size_t cap = sb->cap ? sb->cap : 256;
 	while (cap < need)
 		cap *= 2;
+	if (sb->max < SIZE_MAX && cap > sb->max + 1) /* need <= max + 1 */
+		cap = sb->max + 1;
 	char *p = realloc(sb->buf, cap);
 	if (!p) {
 		sb->overflow = true;
@@ -66,6 +69,26 @@ char *strbuf_extend(struct strbuf *sb, size_t len)
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
 	return p;
+}
+
+void strbuf_shrink(struct strbuf *sb)
+{
+	if (!sb->buf || sb->cap <= sb->len + 1)
+		return;
+	char *p = realloc(sb->buf, sb->len + 1);
+	if (p) {
+		sb->buf = p;
+		sb->cap = sb->len + 1;
+	}
+}
+
+void strbuf_trim(struct strbuf *sb, size_t keep)
+{
+	if (sb->len == 0 && sb->cap > keep) {
+		free(sb->buf);
+		sb->buf = NULL;
+		sb->cap = 0;
+	}
 }
 
 void strbuf_truncate(struct strbuf *sb, size_t len)

@@ -24,6 +24,11 @@ bool strbuf_printf(struct strbuf *sb, const char *fmt, ...);
 char *strbuf_extend(struct strbuf *sb, size_t len);
 /* Drops everything from len on (len <= sb->len). */
 void strbuf_truncate(struct strbuf *sb, size_t len);
+/* Gives back the room beyond what the buffer holds. */
+void strbuf_shrink(struct strbuf *sb);
+/* Frees the buffer when it holds nothing and has grown past keep bytes,
+ * so a buffer that once held a big reply does not stay big. */
+void strbuf_trim(struct strbuf *sb, size_t keep);
 /* NUL-terminated view (the terminator is not counted in len). */
 const char *strbuf_cstr(struct strbuf *sb);
 

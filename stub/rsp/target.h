@@ -72,6 +72,13 @@ struct target_ops {
 	/* Called when a client connects, so the target can notice a changed
 	 * guest (reboot); may be NULL. */
 	void (*on_attach)(void *t);
+	/* While the target works apart from the server (looking for the
+	 * kernel after on_attach), an fd to poll for its news, else -1;
+	 * clients that connect meanwhile wait until it is -1 again, the
+	 * others are served. busy_done takes the news when the fd is
+	 * readable, without blocking. May be NULL. */
+	int (*busy_fd)(void *t);
+	void (*busy_done)(void *t);
 };
 
 struct target {

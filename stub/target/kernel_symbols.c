@@ -88,9 +88,11 @@ int kernel_symbols_init(struct kernel_target *kt, const char *cache,
 	if (symfile_mkdirs(sub, err))
 		return -1;
 	snprintf(sub, sizeof(sub), "%s/unpacked", ks->dir);
+	/* The placeholder goes in the cache's root: one path per
+	 * architecture, the same for every kernel (an IDE may name it). */
 	if (symfile_mkdirs(sub, err) ||
-	    symfile_placeholder(ks->dir, kt->vm->machine, ks->exec_file,
-				sizeof(ks->exec_file), err) ||
+	    symfile_placeholder(root, kt->vm->machine, kt->ki.arch->name,
+				ks->exec_file, sizeof(ks->exec_file), err) ||
 	    elf_alloc_sections(kt->vm->elf, &ks->secs, &ks->nr_secs, err))
 		return -1;
 	ks->offsets = calloc(ks->nr_secs ? ks->nr_secs : 1,

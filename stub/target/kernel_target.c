@@ -5,6 +5,7 @@
 
 #include "common/err.h"
 
+#define SUMMARY_REGIONS 16 /* regions the summary lists one by one */
 
 static const struct gdb_arch *kt_arch(void *t)
 {
@@ -76,12 +77,33 @@ int kernel_target_locate(struct kernel_target *kt, char *err)
 		guest_mem_close_view(&view);
 		return -1;
 	}
-	guest_mem_swap_view(kt->mem, &view);
+	kernel_target_take(kt, &view, &ki, &where);
 	guest_mem_close_view(&view); /* now the old regions */
-	ki.as.mem = kt->mem;
-	kt->ki = ki;
-	kt->where = where;
 	return 0;
+}
+
+void kernel_target_take(struct kernel_target *kt, struct guest_mem *view,
+			const struct kernel_info *ki,
+			const struct locate_result *where)
+{
+	guest_mem_swap_view(kt->mem, view);
+	kt->ki = *ki;
+	kt->ki.as.mem = kt->mem; /* found through the view */
+	kt->where = *where;
+}
+
+void kernel_target_found_again(struct kernel_target *kt, uint64_t old_offset)
+{
+	kt->listed = false;
+	kernel_target_refresh_cpus(kt);
+	if (kt->ki.kaslr_offset != old_offset)
+		fprintf(stderr, "lkstub: the kernel moved: KASLR offset %#llx "
+			"(was %#llx)%s\n",
+			(unsigned long long)kt->ki.kaslr_offset,
+			(unsigned long long)old_offset,
+			kt->sym.ready ? "; gdb loads its symbols again at its "
+					"next stop or with `sharedlibrary`"
+				      : "; reload the symbols in gdb");
 }
 
 int kernel_target_rescan(struct kernel_target *kt, char *err)
@@ -89,13 +111,7 @@ int kernel_target_rescan(struct kernel_target *kt, char *err)
 	uint64_t old = kt->ki.kaslr_offset;
 	if (kernel_target_locate(kt, err))
 		return -1; /* kt is as it was: keep serving it */
-	kt->listed = false;
-	kernel_target_refresh_cpus(kt);
-	if (kt->ki.kaslr_offset != old)
-		fprintf(stderr, "lkstub: the kernel moved: KASLR offset %#llx "
-			"(was %#llx); reload the symbols in gdb\n",
-			(unsigned long long)kt->ki.kaslr_offset,
-			(unsigned long long)old);
+	kernel_target_found_again(kt, old);
 	return 0;
 }
 
@@ -104,19 +120,26 @@ int kernel_target_rescan(struct kernel_target *kt, char *err)
 static void kt_on_attach(void *t)
 {
 	struct kernel_target *kt = t;
-	char err[ERR_LEN];
 	const char *fail = guest_mem_failure(kt->mem);
 	if (fail) { /* the VM is gone: nothing to look for */
 		fprintf(stderr, "lkstub: %s: every read fails\n", fail);
 		return;
 	}
-	if (!kernel_still_there(&kt->ki, kt->vm)) {
-		fprintf(stderr, "lkstub: the kernel is no longer where it was "
-			"(reboot?): looking again\n");
-		if (kernel_target_rescan(kt, err))
-			fprintf(stderr, "lkstub: %s\n", err);
-	}
+	if (kernel_still_there(&kt->ki, kt->vm))
+		rescan_limit_settled(&kt->rescan_limit);
+	else
+		rescan_on_attach(kt); /* rescan_child.c */
 	kernel_target_refresh_cpus(kt);
+}
+
+static int kt_busy_fd(void *t)
+{
+	return rescan_child_fd(t);
+}
+
+static void kt_busy_done(void *t)
+{
+	rescan_child_finish(t);
 }
 
 const struct target_ops kernel_target_ops = {
@@ -133,6 +156,8 @@ const struct target_ops kernel_target_ops = {
 	.exec_file = kernel_symbols_exec_file,
 	.libraries_changed = kernel_symbols_changed,
 	.on_attach = kt_on_attach,
+	.busy_fd = kt_busy_fd,
+	.busy_done = kt_busy_done,
 };
 
 void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
@@ -163,7 +188,11 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 		      (unsigned long long)(as->image_start -
 					   as->image_pa_delta));
 	strbuf_printf(out, "  layout        %s\n", kt->where.layout_why);
-	for (unsigned i = 0; i < kt->mem->nr_regions; i++) {
+	/* A filtered dump has thousands: the first ones and a count. */
+	unsigned shown = kt->mem->nr_regions <= SUMMARY_REGIONS
+				 ? kt->mem->nr_regions
+				 : SUMMARY_REGIONS - 1;
+	for (unsigned i = 0; i < shown; i++) {
 		const struct guest_region *r = &kt->mem->regions[i];
 		strbuf_printf(out, "    GPA %#llx-%#llx: %s @ %#llx\n",
 			      (unsigned long long)r->gpa,
@@ -171,11 +200,18 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 			      kt->mem->ops->name,
 			      (unsigned long long)r->offset);
 	}
+	if (shown < kt->mem->nr_regions)
+		strbuf_printf(out, "    ... %u more, %u regions in all, up to "
+			      "GPA %#llx\n", kt->mem->nr_regions - shown,
+			      kt->mem->nr_regions,
+			      (unsigned long long)guest_mem_end(kt->mem));
 	strbuf_printf(out, "  memory        %s\n",
 		      kt->mem->writable ? "read-write (--write)" : "read-only");
 	strbuf_printf(out, "  cpus          %s%s\n", kt->cpu_note,
 		      kt->nr_cpu_regs ? "; registers from the dump" : "");
 	for (unsigned i = 0; i < kt->nr_cpu_ctl && i < kt->nr_cpus; i++) {
+		if (!kt->cpu_ctl[i].n)
+			continue;
 		strbuf_printf(out, "    CPU#%u", kt->cpus[i]);
 		for (unsigned j = 0; j < kt->cpu_ctl[i].n; j++)
 			strbuf_printf(out, " %s %#llx", kt->cpu_ctl[i].r[j].name,

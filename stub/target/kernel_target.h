@@ -10,6 +10,8 @@
 #include "symbols/elf_sections.h"
 #include "symbols/module_files.h"
 #include "symbols/modules.h"
+#include "stub/target/rescan_child.h"
+#include "stub/target/rescan_limit.h"
 #include "symbols/locate.h"
 #include "symbols/tasks.h"
 #include "common/err.h"
@@ -81,7 +83,8 @@ struct kernel_target {
 	uint16_t cpus[KT_MAX_CPUS]; /* online CPU numbers, ascending */
 	char cpu_note[96];           /* why the CPU list is what it is */
 	uint64_t cpu_curr[KT_MAX_CPUS]; /* rq->curr per listed CPU, or 0 */
-	/* Registers of the i-th online CPU, when a dump recorded them. */
+	/* Registers of the i-th online CPU, when a dump recorded them
+	 * (n == 0: not for this one). */
 	struct saved_regs *cpu_regs;
 	unsigned nr_cpu_regs;
 	/* Control state of the i-th CPU from QEMU's dump notes (CR3, ...). */
@@ -91,10 +94,13 @@ struct kernel_target {
 	/* How to find the kernel (at start and again after a reboot): set by
 	 * the caller, which knows what the memory is. */
 	struct kernel_finder finder;
+	struct rescan_limit rescan_limit; /* of rescans on attach */
+	struct rescan_child rescan_child; /* one looking, if any */
 
 	/* Tasks as threads (kernel_threads.c). */
 	struct btf_types btf;
 	struct task_layout layout;
+	struct frame_layout frames;  /* switched-out tasks' saved registers */
 	char tasks_note[ERR_LEN];    /* why tasks are missing, if they are */
 	struct task_list tasks;      /* snapshot of the last listing */
 	uint32_t *by_pid;            /* indices into tasks, sorted by pid */
@@ -141,6 +147,14 @@ void kernel_target_gdb_command(const struct kernel_target *kt,
 /* Find the kernel with kt->finder, all or nothing: the regions, RAM
  * window, kernel info and layout change together, and only on success. */
 int kernel_target_locate(struct kernel_target *kt, char *err);
+/* A find becomes the target's: the view's regions (view gets the old
+ * ones, for the caller to close), the kernel info, the layout. */
+void kernel_target_take(struct kernel_target *kt, struct guest_mem *view,
+			const struct kernel_info *ki,
+			const struct locate_result *where);
+/* After the kernel was found again: a new listing, the CPUs read again,
+ * and a word on stderr if it moved. */
+void kernel_target_found_again(struct kernel_target *kt, uint64_t old_offset);
 /* Find the kernel again; says what changed on stderr. On failure kt
  * serves what it had. */
 int kernel_target_rescan(struct kernel_target *kt, char *err);

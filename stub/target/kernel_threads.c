@@ -5,19 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stub/rsp/rsp_threads.h"
 #include "stub/target/kernel_target.h"
+
+/* A listing holds every CPU and every task the walk may return: nothing
+ * is cut, and the protocol's document cap is computed from this. */
+_Static_assert(KT_MAX_CPUS + TASKS_MAX == RSP_MAX_THREADS,
+	       "RSP_MAX_THREADS must be the CPUs plus the task walk's bound");
 
 void kernel_target_init_tasks(struct kernel_target *kt)
 {
 	char err[ERR_LEN];
-	if (btf_types_open(&kt->btf, kt->vm->path, err)) {
+	bool have_btf = btf_types_open(&kt->btf, kt->vm->path, err) == 0;
+	/* Without BTF every layout resolves to "absent". */
+	task_layout_init(&kt->layout, &kt->btf);
+	kt->frames.at = -1;
+	if (kt->ki.arch->frame_layout)
+		kt->ki.arch->frame_layout(&kt->btf, &kt->frames);
+	if (!have_btf)
 		snprintf(kt->tasks_note, sizeof(kt->tasks_note),
 			 "tasks not shown: %.200s", err);
-		task_layout_init(&kt->layout, &kt->btf);
-		return;
-	}
-	task_layout_init(&kt->layout, &kt->btf);
-	if (!kt->layout.usable)
+	else if (!kt->layout.usable)
 		snprintf(kt->tasks_note, sizeof(kt->tasks_note),
 			 "tasks not shown: BTF lacks %.200s",
 			 kt->layout.missing);
@@ -84,6 +92,12 @@ static const struct ktask *task_by_tid(struct kernel_target *kt, uint32_t tid)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* Did a dump record the registers of the CPU at index c of kt->cpus? */
+static bool kt_cpu_has_regs(const struct kernel_target *kt, int c)
+{
+	return c >= 0 && (unsigned)c < kt->nr_cpu_regs && kt->cpu_regs[c].n;
 }
 
 /* Index in kt->cpus of the CPU thread tid, or -1. */
@@ -160,7 +174,7 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 	int c = cpu_index(kt, tid);
 	if (c >= 0) {
 		snprintf(buf, len, "CPU#%u [%s]", kt->cpus[c],
-			 (unsigned)c < kt->nr_cpu_regs
+			 kt_cpu_has_regs(kt, c)
 				 ? "registers from the dump"
 				 : "live guest RAM: registers unknown");
 		return;
@@ -173,7 +187,7 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 	const char *running = "";
 	if (k->on_cpu) {
 		int kc = k->cpu >= 0 ? cpu_index(kt, (uint32_t)k->cpu + 1) : -1;
-		running = kc >= 0 && (unsigned)kc < kt->nr_cpu_regs
+		running = kt_cpu_has_regs(kt, kc)
 				  ? ", running: registers from the dump"
 				  : ", running: registers unknown on a live "
 				    "guest";
@@ -238,7 +252,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 	/* The snapshot may be old: the task must still be there. */
 	if (k && task_read_one(&r, k->addr, &now) && now.pid == k->pid) {
 		if (!now.on_cpu && kt->ki.arch->saved_regs &&
-		    !kt->ki.arch->saved_regs(&kt->ki, &kt->btf, k->addr,
+		    !kt->ki.arch->saved_regs(&kt->ki, &kt->frames, k->addr,
 					     &saved, err)) {
 			set_regs(a, regs, &saved);
 			return;
@@ -247,7 +261,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 		c = now.on_cpu && now.cpu >= 0 ? cpu_index(kt, (uint32_t)now.cpu + 1)
 					       : -1;
 	}
-	if (c >= 0 && (unsigned)c < kt->nr_cpu_regs) {
+	if (kt_cpu_has_regs(kt, c)) {
 		set_regs(a, regs, &kt->cpu_regs[c]);
 		return;
 	}

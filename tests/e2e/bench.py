@@ -9,7 +9,10 @@
                         packets (hex)
     bench.py tasks10k [N]   a guest with N (default 10000) tasks (100
                         processes of N/100 threads, a static C program built
-                        here): `info threads` and `thread apply all bt`
+                        here): `info threads` and `thread apply all bt`, with
+                        lkstub's own CPU time for each, and lkstub's memory
+                        with 64 raw clients listing the threads at once
+                        (clients_bench.py)
 """
 
 import os
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import types
 
+import clients_bench
 import harness as h
 import tasks_checks
 
@@ -408,14 +412,21 @@ def tasks10k(argv):
                  % (cfg, m and m.group(1), m and m.group(2)), m is not None)
         g.stop()
         off = g.kaslr_text - ctx.syms["_text"]
+        many = h.Stub(g, name="lkstub-clients")   # a fresh lkstub for its memory figures
+        fig, bad = clients_bench.listing(many, 64)
+        h.log("bench: lkstub  " + clients_bench.line(fig))
+        ck.check("%s: 64 clients listing %d threads at once all see the same threads"
+                 % (cfg, fig["threads"]), fig["threads"] >= n and not bad, "\n".join(bad))
+        many.close()
         stub = h.Stub(g)
         plan = {"qemu": None, "ncpus": h.ncpus_of(stub.summary), "bt_comm": "spawn",
-                "bt_max": 3, "taab": True, "kscripts": None}
+                "bt_max": 3, "taab": True, "kscripts": None, "lkstub_pid": stub.proc.pid}
         res, gdblog, dt = t.session(g, k, stub, off, "tasks10k", plan, 1800)
         threads = res.get("threads") or []
         spawned = [x for x in threads if x[2] == "spawn"]
-        ck.check("%s: info threads lists %d threads (%d spawn) in %.2fs"
-                 % (cfg, len(threads), len(spawned), res.get("info_threads_s", -1)),
+        ck.check("%s: info threads lists %d threads (%d spawn) in %.2fs (lkstub CPU %.2fs)"
+                 % (cfg, len(threads), len(spawned), res.get("info_threads_s", -1),
+                    res.get("info_threads_lkstub_cpu_s", -1)),
                  len(threads) >= n and len(spawned) >= n, gdblog[-3000:])
         bts = res.get("bt") or {}
         okbt = bts and all(t.path_in_order(t.frames(b), ("__schedule", "schedule"))

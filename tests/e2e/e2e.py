@@ -31,7 +31,8 @@ CHECKS = [
     "transport_checks",      # build-ids, unix/IPv6, two clients, translate, stdio, detach
     "tasks_checks",          # tasks as threads, backtraces, the kernel's gdb scripts
     "fault_checks",          # hostile clients, the VM exiting, sanitizers, reboots
-    "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores (a guest of its own)
+    "stall_checks",          # long requests and rescans do not stall other clients
+    "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)
 ]
 
 

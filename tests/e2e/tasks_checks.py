@@ -135,8 +135,10 @@ def check_taab(ck, cfg, res, nthreads, gdblog):
     bad = taab_problems(res.get("taab", ""), nthreads) if dt >= 0 else ["did not finish"]
     bad += ["reference: " + p for p in
             taab_problems(res.get("taab-ref", ""), res.get("taab_ref_n") or 0)]
-    ck.check("%s: thread apply all bt: %d threads in %.2fs (%.1f ms/thread; bound %s = %s)"
+    cpu = res.get("taab_lkstub_cpu_s")
+    ck.check("%s: thread apply all bt: %d threads in %.2fs (%.1f ms/thread%s; bound %s = %s)"
              % (cfg, nthreads, dt, 1000 * dt / max(nthreads, 1),
+                "; lkstub CPU %.2fs" % cpu if cpu is not None else "",
                 "%.2fs" % bound if bound is not None else "none", how),
              bound is not None and 0 <= dt <= bound and not bad,
              "\n".join(bad) + "\n" + gdblog[-2000:])

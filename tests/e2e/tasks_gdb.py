@@ -6,7 +6,8 @@
 #
 # plan: {"vmlinux", "offset", "results", "lkstub": addr, "qemu": addr or
 # null, "ncpus": N, "bt_comm": comm whose threads get a `bt`, "bt_max": N,
-# "taab": bool, "kscripts": vmlinux-gdb.py or null, "commands": [...]}.
+# "taab": bool, "kscripts": vmlinux-gdb.py or null, "commands": [...],
+# "lkstub_pid": pid or null (then lkstub's CPU seconds per step are kept)}.
 # The results file is rewritten after every step, so a gdb killed by the
 # harness's timeout still leaves what it had done.
 
@@ -18,6 +19,15 @@ import gdb
 
 BT_LIMIT = 64   # frames per backtrace: bounds `thread apply all bt`
 REF_THREADS = 16   # threads of the reference `thread apply ... bt`
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds (None without a pid)."""
+    if not pid:
+        return None
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tasks_session(plan_path):
@@ -53,25 +63,17 @@ def tasks_session(plan_path):
 
     gdb.execute("target remote " + plan["lkstub"], to_string=True)
     inf = gdb.selected_inferior()
-    t = time.time()
+    pid = plan.get("lkstub_pid")
+    t, c = time.time(), cpu_seconds(pid)
     out = run("info threads")
     res["info_threads_s"] = time.time() - t
+    if pid:
+        res["info_threads_lkstub_cpu_s"] = cpu_seconds(pid) - c
     with open(plan["results"] + ".info-threads.txt", "w") as f:
         f.write(out)
     threads = sorted(inf.threads(), key=lambda th: th.num)
     res["threads"] = [[th.num, th.ptid[1], th.name or ""] for th in threads]
     step("info threads")
-
-    # What each CPU is running, read from memory (the CPU threads' names).
-    curr = []
-    for cpu in range(plan["ncpus"]):
-        rq = ("((struct rq *)((unsigned long)&runqueues + __per_cpu_offset[%d]))" % cpu)
-        try:
-            curr.append([int(gdb.parse_and_eval(rq + "->curr->pid")),
-                         gdb.parse_and_eval(rq + "->curr->comm").string()])
-        except gdb.error as e:
-            curr.append([-1, "ERROR: %s" % e])
-    res["cpu_curr"] = curr
 
     bts = {}
     for th in threads:
@@ -97,12 +99,27 @@ def tasks_session(plan_path):
         with open(plan["results"] + ".taab-ref.txt", "w") as f:
             f.write(out)
         step("thread apply (reference)")
-        t = time.time()
+        t, c = time.time(), cpu_seconds(pid)
         out = run("thread apply all bt")
         res["taab_s"] = time.time() - t
+        if pid:
+            res["taab_lkstub_cpu_s"] = cpu_seconds(pid) - c
         with open(plan["results"] + ".taab.txt", "w") as f:
             f.write(out)
         step("thread apply all bt")
+
+    # What each CPU is running, read from memory (the CPU threads' names).
+    # After `thread apply all bt`: once gdb has evaluated these (struct rq,
+    # runqueues), its unwinding of 10,000 threads takes 40 times longer.
+    curr = []
+    for cpu in range(plan["ncpus"]):
+        rq = ("((struct rq *)((unsigned long)&runqueues + __per_cpu_offset[%d]))" % cpu)
+        try:
+            curr.append([int(gdb.parse_and_eval(rq + "->curr->pid")),
+                         gdb.parse_and_eval(rq + "->curr->comm").string()])
+        except gdb.error as e:
+            curr.append([-1, "ERROR: %s" % e])
+    res["cpu_curr"] = curr
 
     if not plan.get("kscripts"):
         res["done"] = True

@@ -317,6 +317,8 @@ def run(k, wd, ck, cfg=CFG):
         ck.check("%s: lkstub-%s still running" % (cfg, name), s.proc.poll() is None,
                  open(s.errpath, errors="replace").read()[-2000:])
         s.close()
+    import dump_checks  # makedumpfile -E, truncation, the VMM's exit (kills the guest)
+    dump_checks.run(ck, g, k, wd, elf, off, cfg)
     g.close()
     for f in (elf, kd):
         if os.path.exists(f):

@@ -16,7 +16,7 @@
 #include "tests/unit/fake_target.h"
 
 #define MAX_THREADS 64
-#define TEXT_MAX 256 /* rsp_cmd_threads.c: THREAD_TEXT_MAX */
+#define TEXT_MAX RSP_THREAD_TEXT_MAX
 
 struct xthread {
 	uint32_t id;
@@ -76,17 +76,22 @@ static const struct target_ops x_ops = {
 };
 
 /* docs/protocol.md: markup as entities, control and non-ASCII bytes as
- * '?'; text cut at TEXT_MAX - 1 bytes as the handler asks for. */
-static void esc(struct strbuf *sb, const char *text)
+ * '?'; text cut at TEXT_MAX - 1 bytes as the handler asks for, then
+ * before the escaped text passes max bytes. */
+static void esc(struct strbuf *sb, const char *text, size_t max)
 {
-	size_t n = strnlen(text, TEXT_MAX - 1);
+	size_t n = strnlen(text, TEXT_MAX - 1), used = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)text[i];
 		const char *e = c == '&' ? "&amp;" : c == '<' ? "&lt;"
 				: c == '>' ? "&gt;" : c == '"' ? "&quot;"
 				: c == '\'' ? "&apos;" : NULL;
+		size_t len = e ? strlen(e) : 1;
+		if (used + len > max)
+			return;
+		used += len;
 		if (e)
-			strbuf_append(sb, e, strlen(e));
+			strbuf_append(sb, e, len);
 		else
 			strbuf_putc(sb, c < 0x20 || c > 0x7e ? '?' : (char)c);
 	}
@@ -97,9 +102,9 @@ static void expected_threads(struct strbuf *sb)
 	strbuf_printf(sb, "<?xml version=\"1.0\"?>\n<threads>\n");
 	for (unsigned i = 0; i < X.n; i++) {
 		strbuf_printf(sb, "<thread id=\"%x\" name=\"", X.t[i].id);
-		esc(sb, X.t[i].name);
+		esc(sb, X.t[i].name, RSP_XML_NAME_MAX);
 		strbuf_printf(sb, "\">");
-		esc(sb, X.t[i].extra);
+		esc(sb, X.t[i].extra, RSP_XML_EXTRA_MAX);
 		strbuf_printf(sb, "</thread>\n");
 	}
 	strbuf_printf(sb, "</threads>\n");
@@ -210,10 +215,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				X.t[i].id = 0x80000000u + i;
 
 	struct target t = { &x_ops, &X.fake };
+	struct rsp_threads listings;
 	struct rsp_session s;
 	char err[ERR_LEN];
-	FUZZ_CHECK(rsp_session_init(&s, &t, err) == 0, "%s", err);
-	s.ids = ids_cache; /* see fuzz_rsp.h */
+	rsp_threads_init(&listings);
+	FUZZ_CHECK(rsp_session_init(&s, &t, &listings, err) == 0, "%s", err);
 	s.no_ack = flags & 1;
 	struct strbuf out, threads, features;
 	strbuf_init(&out, RSP_PACKET_SIZE * 2);
@@ -261,8 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_free(&features);
 	strbuf_free(&threads);
 	strbuf_free(&out);
-	ids_cache = s.ids;
-	s.ids = NULL;
 	rsp_session_free(&s);
+	rsp_threads_free(&listings);
 	return 0;
 }

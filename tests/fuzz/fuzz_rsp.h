@@ -48,12 +48,6 @@ static inline void check_frames(const char *out, size_t from, size_t len,
 	}
 }
 
-/* A session's thread-id array (RSP_MAX_THREADS ids, 4 MiB) is allocated
- * on first use and kept from one input to the next: allocating and
- * poisoning it for every input would cost more than the input itself.
- * The array holds no state across listings (each fills it afresh). */
-static uint32_t *ids_cache;
-
 /* Undo '}' escapes of a binary payload in place; returns the new length. */
 static inline size_t unescape_binary(char *p, size_t n)
 {

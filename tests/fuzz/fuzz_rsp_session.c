@@ -39,10 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct target t = { flags & 128 ? &minimal_ops : &fake_ops, &fake };
 	char err[ERR_LEN];
 	struct rsp_decoder dec;
+	struct rsp_threads listings;
 	struct rsp_session sess;
+	rsp_threads_init(&listings);
 	FUZZ_CHECK(rsp_decoder_init(&dec, err) == 0, "%s", err);
-	FUZZ_CHECK(rsp_session_init(&sess, &t, err) == 0, "%s", err);
-	sess.ids = ids_cache; /* see fuzz_rsp.h */
+	FUZZ_CHECK(rsp_session_init(&sess, &t, &listings, err) == 0, "%s",
+		   err);
 	struct strbuf out;
 	strbuf_init(&out, SERVER_OUT_MAX);
 
@@ -66,6 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			alive = rsp_session_event(&sess, ev, dec.buf, dec.len,
 						  &out);
+			/* As server.c: a long request's slices, then on. */
+			for (unsigned sl = 0; alive && rsp_session_busy(&sess);
+			     sl++) {
+				FUZZ_CHECK(sl < (1u << 16), "%u slices", sl);
+				alive = rsp_session_resume(&sess, &out);
+			}
+			rsp_decoder_trim(&dec, 4096);
 			FUZZ_CHECK(out.len <= out.max, "queue %zu", out.len);
 			FUZZ_CHECK(alive || sess.closing || out.overflow,
 				   "session ended without a reason");
@@ -74,15 +83,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					     out.len, NULL, NULL);
 			FUZZ_CHECK(sess.last.len <= RSP_PACKET_SIZE + 16,
 				   "kept %zu bytes to resend", sess.last.len);
-			FUZZ_CHECK(sess.nr_ids <= RSP_MAX_THREADS,
-				   "%u threads listed", sess.nr_ids);
+			FUZZ_CHECK(!sess.listing ||
+					   sess.listing->n <= RSP_MAX_THREADS,
+				   "%u threads listed", sess.listing->n);
 		}
 	}
 
 	strbuf_free(&out);
-	ids_cache = sess.ids;
-	sess.ids = NULL;
 	rsp_session_free(&sess);
+	rsp_threads_free(&listings);
 	rsp_decoder_free(&dec);
 	return 0;
 }

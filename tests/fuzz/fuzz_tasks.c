@@ -22,8 +22,8 @@
 
 static struct vmlinux vm;
 
-/* A cyclic list that never comes back to its head costs TASKS_MAX (1M)
- * steps, about a second here: inputs that do that would take all the
+/* A cyclic list that never comes back to its head costs TASKS_MAX (256K)
+ * steps, a good part of a second here: inputs that do that would take all the
  * fuzzing time. The source gives up after READ_BUDGET reads instead (as a
  * VM that went away would), so such walks stop early; the bound itself
  * is left to a unit test. */

@@ -446,6 +446,22 @@ def discover_seeds():
         discover_input(1 | 2 | 0x10, ram, 0x40000000, [(0, text)] + nonzero_patches(m)))
 
 
+# --- ELF dumps: built by the unit tests' synth_core.h (core_seeds.c) -------
+def elfcore_seeds():
+    import subprocess
+    import tempfile
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    d = os.path.join(out, "fuzz_elfcore")
+    os.makedirs(d, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = os.path.join(tmp, "core_seeds")
+        subprocess.run([os.environ.get("CC", "cc"), "-std=c17", "-D_GNU_SOURCE",
+                        "-I", root, "-o", exe,
+                        os.path.join(root, "tests/fuzz/core_seeds.c")], check=True)
+        subprocess.run([exe, d], check=True)
+
+
 rsp_seeds()
 qxfer_seeds()
 vmcoreinfo_seeds()
@@ -453,3 +469,4 @@ x86_seeds()
 a64_seeds()
 tasks_seeds()
 discover_seeds()
+elfcore_seeds()

@@ -4,6 +4,9 @@
  *   rsp_client [-x] [-u unix:PATH | HOST:PORT] COMMAND...
  *     bench-read ADDR TOTAL CHUNK   read TOTAL bytes with m packets
  *     bench-latency ADDR COUNT      COUNT 8-byte m reads, mean/median
+ *     probe ADDR SECONDS PAUSE_US   8-byte m reads for SECONDS, PAUSE_US
+ *                                   apart: median, 99th percentile, worst,
+ *                                   and reads that differ from the first
  *     send PACKET                   print the decoded reply
  *     dump ADDR LEN FILE            save memory to FILE
  *   -x: memory is read with x packets (binary replies) instead of m; the
@@ -417,6 +420,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rsp_client [-x] [-u unix:PATH | HOST:PORT] COMMAND...\n"
 		"  bench-read ADDR TOTAL CHUNK\n  bench-latency ADDR COUNT\n"
+		"  probe ADDR SECONDS PAUSE_US\n"
 		"  send PACKET\n  dump ADDR LEN FILE\n"
 		"  -x: read memory with x packets (binary replies)\n");
 	exit(2);
@@ -479,6 +483,36 @@ int main(int argc, char **argv)
 			printf("latency: %llu reads of 8 bytes: mean %.1f us, "
 			       "median %.1f us\n", (unsigned long long)count,
 			       sum / (double)count, us[count / 2]);
+			free(us);
+		} else if (strcmp(cmd, "probe") == 0 && i + 3 <= argc) {
+			uint64_t addr = num(argv[i]), secs = num(argv[i + 1]);
+			uint64_t pause_us = num(argv[i + 2]);
+			i += 3;
+			const size_t max = 1000000;
+			double *us = malloc(max * sizeof(*us));
+			if (!us || secs > 3600 || pause_us > 1000000)
+				die("probe: SECONDS <= 3600, PAUSE_US <= 1000000");
+			unsigned char first[8], b[8];
+			size_t n = 0, differ = 0;
+			double end = now() + (double)secs;
+			while (n < max && now() < end) {
+				double t0 = now();
+				if (read_mem(&c, addr, 8, 8, b, NULL) != 8)
+					die("read at %#llx failed",
+					    (unsigned long long)addr);
+				us[n] = (now() - t0) * 1e6;
+				if (n == 0)
+					memcpy(first, b, 8);
+				differ += memcmp(first, b, 8) != 0;
+				n++;
+				usleep((useconds_t)pause_us);
+			}
+			if (n == 0)
+				die("probe: no reads");
+			qsort(us, n, sizeof(*us), cmp_double);
+			printf("probe: %zu reads of 8 bytes: median %.1f us, 99th "
+			       "percentile %.1f us, worst %.1f us, %zu differ\n",
+			       n, us[n / 2], us[n * 99 / 100], us[n - 1], differ);
 			free(us);
 		} else if (strcmp(cmd, "send") == 0 && i + 1 <= argc) {
 			const char *r = request(&c, argv[i++]);

@@ -1,6 +1,7 @@
 /* Unit tests for the registers of tasks and CPUs in kernel_x86_64.c and
  * kernel_aarch64.c: the context-switch frame of a switched-out task
- * (kernel_arch.saved_regs) with a BTF built in memory
+ * (kernel_arch.frame_layout resolves it from BTF once, kernel_arch.saved_regs
+ * reads it) with a BTF built in memory
  * (tests/unit/synth_btf.h) and a synthetic stack in guest RAM, and the
  * registers of an NT_PRSTATUS note (kernel_arch.prstatus_regs).
  *
@@ -195,12 +196,34 @@ static void assert_names(const struct ffx *f, const char *const *names,
 		assert_string_equal(f->out.r[i].name, names[i]);
 }
 
-static int saved(struct ffx *f, uint64_t task)
+static int saved_with(struct ffx *f, const struct frame_layout *fl,
+		      uint64_t task)
 {
 	memset(&f->out, 0xa5, sizeof(f->out));
 	f->out.n = 0;
 	f->err[0] = '\0';
-	return f->ki.arch->saved_regs(&f->ki, &f->bt, task, &f->out, f->err);
+	return f->ki.arch->saved_regs(&f->ki, fl, task, &f->out, f->err);
+}
+
+/* The layout resolved from f->bt as it is now, then the registers. */
+static int saved(struct ffx *f, uint64_t task)
+{
+	struct frame_layout fl;
+	memset(&fl, 0x5a, sizeof(fl));
+	f->ki.arch->frame_layout(&f->bt, &fl);
+	return saved_with(f, &fl, task);
+}
+
+static void assert_layout(const struct frame_layout *fl, long at, long size,
+			  const char *const *regs, unsigned n)
+{
+	assert_int_equal(fl->at, at);
+	assert_int_equal(fl->size, size);
+	assert_int_equal(fl->n, n);
+	for (unsigned i = 0; i < n; i++) {
+		assert_string_equal(fl->r[i].reg, regs[i]);
+		assert_int_equal(fl->r[i].offset, 8 * i);
+	}
 }
 
 /* --- x86_64: inactive_task_frame at thread.sp ------------------------- */
@@ -322,6 +345,32 @@ static void x86_btf_lacks(void **state)
 	assert_non_null(strstr(f->err, "BTF lacks"));
 }
 
+static void x86_layout_cached(void **state)
+{
+	struct ffx *f = *state;
+	struct frame_layout fl;
+	f->ki.arch->frame_layout(&f->bt, &fl);
+	static const char *const regs[] = {
+		"r15", "r14", "r13", "r12", "rbx", "rbp", "rip",
+	};
+	assert_layout(&fl, T_THREAD + X86_TH_SP, FRAME_SIZE, regs, 7);
+	/* Reading uses the layout alone: with the BTF gone, the registers
+	 * still come, from the offsets resolved above. */
+	btf_types_close(&f->bt);
+	uint64_t sp = f->img + STACK_OFF - 0x100;
+	x86_frame(f, sp, 0);
+	assert_int_equal(saved_with(f, &fl, f->task), 0);
+	assert_int_equal(f->out.n, 8);
+	assert_int_equal(reg(f, "rbx"), 0xbbbbbbbbbbbbbbbbULL);
+	assert_int_equal(reg(f, "rip"), X86_RET);
+	assert_int_equal(reg(f, "rsp"), sp + FRAME_SIZE);
+	/* And a layout resolved without BTF says what is missing. */
+	f->ki.arch->frame_layout(&f->bt, &fl);
+	assert_int_equal(fl.at, -1);
+	assert_int_equal(fl.n, 0);
+	assert_non_null(strstr(fl.missing, "thread.sp"));
+}
+
 /* --- aarch64: thread.cpu_context --------------------------------------- */
 
 #define ARM_PC 0xffff8000810a1b2cULL
@@ -397,6 +446,28 @@ static void arm_btf_lacks(void **state)
 	btf_types_close(&f->bt);
 	assert_int_equal(saved(f, f->task), -1);
 	assert_non_null(strstr(f->err, "BTF lacks"));
+}
+
+static void arm_layout_cached(void **state)
+{
+	struct ffx *f = *state;
+	struct frame_layout fl;
+	f->ki.arch->frame_layout(&f->bt, &fl);
+	static const char *const regs[] = {
+		"x19", "x20", "x21", "x22", "x23", "x24", "x25",
+		"x26", "x27", "x28", "x29", "sp",  "pc",
+	};
+	assert_layout(&fl, T_THREAD + ARM_TH_CTX, 13 * 8, regs, 13);
+	btf_types_close(&f->bt);
+	arm_context(f, f->task);
+	assert_int_equal(saved_with(f, &fl, f->task), 0);
+	assert_int_equal(f->out.n, 14);
+	assert_int_equal(reg(f, "x28"), 0x1900 + 0x100 * 9);
+	assert_int_equal(reg(f, "pc"), ARM_PC);
+	assert_int_equal(reg(f, "x30"), ARM_PC);
+	f->ki.arch->frame_layout(&f->bt, &fl);
+	assert_int_equal(fl.at, -1);
+	assert_non_null(strstr(fl.missing, "cpu_context"));
 }
 
 /* --- NT_PRSTATUS ------------------------------------------------------- */
@@ -587,10 +658,12 @@ int main(void)
 		X(x86_task_unreadable),
 		X(x86_frame_partly_readable),
 		X(x86_btf_lacks),
+		X(x86_layout_cached),
 		A(arm_regs),
 		A(arm_unreadable),
 		A(arm_partly_readable),
 		A(arm_btf_lacks),
+		A(arm_layout_cached),
 		cmocka_unit_test(prstatus_x86),
 		cmocka_unit_test(prstatus_arm),
 		cmocka_unit_test(prstatus_too_short),

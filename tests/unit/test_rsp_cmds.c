@@ -20,10 +20,12 @@ struct ctx {
 	struct fake fake;
 	struct target target;
 	struct target_ops ops;
+	struct rsp_threads threads;
 	struct rsp_session s;
 	struct strbuf out;
 	struct rsp_decoder dec;
 	bool keep;            /* session_event's result */
+	unsigned slices;      /* rsp_session_resume calls the last one took */
 	unsigned acks, naks;  /* '+' and '-' seen in the output */
 	unsigned n;           /* packets seen in the output */
 	char *reply[MAX_REPLIES];
@@ -38,7 +40,9 @@ static int setup(void **state)
 	c->fake.writable = true;
 	c->ops = fake_ops;
 	c->target = (struct target){ .ops = &c->ops, .ctx = &c->fake };
-	assert_int_equal(rsp_session_init(&c->s, &c->target, err), 0);
+	rsp_threads_init(&c->threads);
+	assert_int_equal(rsp_session_init(&c->s, &c->target, &c->threads, err),
+			 0);
 	assert_int_equal(rsp_decoder_init(&c->dec, err), 0);
 	strbuf_init(&c->out, 8u << 20);
 	c->s.no_ack = true; /* most tests look at replies only */
@@ -58,6 +62,7 @@ static int teardown(void **state)
 	struct ctx *c = *state;
 	clear_replies(c);
 	rsp_session_free(&c->s);
+	rsp_threads_free(&c->threads);
 	rsp_decoder_free(&c->dec);
 	strbuf_free(&c->out);
 	free(c);
@@ -92,11 +97,15 @@ static void collect(struct ctx *c)
 	strbuf_reset(&c->out);
 }
 
+/* As the server does: the event, then slices of a long request until it
+ * is done (c->slices counts them). */
 static void send_event(struct ctx *c, enum rsp_event ev, const char *pkt,
 		       size_t len)
 {
 	clear_replies(c);
 	c->keep = rsp_session_event(&c->s, ev, pkt, len, &c->out);
+	for (c->slices = 0; c->keep && rsp_session_busy(&c->s); c->slices++)
+		c->keep = rsp_session_resume(&c->s, &c->out);
 	collect(c);
 }
 
@@ -203,13 +212,15 @@ static void dropped_packets_in_no_ack_mode(void **state)
 	assert_true(c->keep);
 }
 
-static void interrupt_gives_sigint_stop(void **state)
+/* An interrupt while stopped (always, here) gets no reply: one would be
+ * read as the reply to the next packet. */
+static void interrupt_gets_no_reply(void **state)
 {
 	struct ctx *c = *state;
 	send(c, "Hg2");
 	send_event(c, RSP_EV_INTERRUPT, NULL, 0);
-	assert_int_equal(c->n, 1);
-	assert_string_equal(c->reply[0], "T02thread:02;");
+	assert_int_equal(c->n, 0);
+	assert_string_equal(send(c, "vCont?"), "vCont;c;C;s;S");
 }
 
 static void thread_selection(void **state)
@@ -713,6 +724,321 @@ static void search_across_window_border(void **state)
 	}
 }
 
+/* Window k (from 0) of a search for a 6-byte needle reads STEP new
+ * bytes: the window less the 5 kept from the one before. */
+#define WINDOW (128u << 10)
+#define STEP (WINDOW - 5)
+
+/* One window per slice: the search gives the caller back control after
+ * each, the reply comes with the slice that finds the needle, and a
+ * needle across two windows (two slices) is found. */
+static void search_is_sliced(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = zero_mem_with_needle;
+	c->s.slice_windows = 1;
+	const uint64_t base = 0x100000;
+	needle_at = base + 3 * STEP - 3; /* windows 2 and 3 */
+	size_t n;
+	char *p = search_packet(base, 8 * WINDOW, "BORDER", 6, &n);
+	clear_replies(c);
+	assert_true(rsp_session_event(&c->s, RSP_EV_PACKET, p, n, &c->out));
+	/* Window 0 ran in the handler; no reply yet. */
+	assert_true(rsp_session_busy(&c->s));
+	assert_int_equal(c->out.len, 0);
+	for (int k = 1; k <= 2; k++) {
+		assert_true(rsp_session_resume(&c->s, &c->out));
+		assert_true(rsp_session_busy(&c->s));
+		assert_int_equal(c->out.len, 0);
+	}
+	assert_true(rsp_session_resume(&c->s, &c->out)); /* window 3 */
+	assert_false(rsp_session_busy(&c->s));
+	collect(c);
+	assert_int_equal(c->n, 1);
+	char want[32];
+	snprintf(want, sizeof(want), "1,%llx", (unsigned long long)needle_at);
+	assert_string_equal(c->reply[0], want);
+	/* Not there: every window is a slice, then "0". */
+	needle_at = base + 8 * WINDOW;
+	p = search_packet(base, 4 * STEP, "BORDER", 6, &n);
+	assert_string_equal(send_n(c, p, n), "0");
+	assert_int_equal(c->slices, 3);
+	/* Needles right at, before and after each window border. */
+	for (uint64_t k = 1; k < 4; k++) {
+		for (uint64_t d = 0; d < 7; d++) {
+			needle_at = base + k * STEP - d;
+			p = search_packet(base, 8 * WINDOW, "BORDER", 6, &n);
+			snprintf(want, sizeof(want), "1,%llx",
+				 (unsigned long long)needle_at);
+			assert_string_equal(send_n(c, p, n), want);
+			/* Found in the window that holds its last byte. */
+			assert_int_equal(c->slices, (needle_at + 5 - base) / STEP);
+		}
+	}
+}
+
+/* The time budget ends a slice too: with none, each slice is one window. */
+static void search_slice_time_budget(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = zero_mem_with_needle;
+	c->s.slice_ns = 0;
+	const uint64_t base = 0x100000;
+	needle_at = base + 5 * STEP + 100;
+	size_t n;
+	char *p = search_packet(base, 8 * WINDOW, "BORDER", 6, &n);
+	char want[32];
+	snprintf(want, sizeof(want), "1,%llx", (unsigned long long)needle_at);
+	assert_string_equal(send_n(c, p, n), want);
+	assert_int_equal(c->slices, 5);
+	/* A big budget: the whole search in the handler's slice. */
+	c->s.slice_ns = UINT64_MAX;
+	assert_string_equal(send_n(c, p, n), want);
+	assert_int_equal(c->slices, 0);
+}
+
+/* Ack mode: the packet is acked at once, the reply comes later and is
+ * what a '-' resends. Input fed while busy finishes the search first. */
+static void search_sliced_in_ack_mode(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = zero_mem_with_needle;
+	c->s.no_ack = false;
+	c->s.slice_windows = 1;
+	const uint64_t base = 0x100000;
+	needle_at = base + 2 * STEP;
+	size_t n;
+	char *p = search_packet(base, 8 * WINDOW, "BORDER", 6, &n);
+	clear_replies(c);
+	assert_true(rsp_session_event(&c->s, RSP_EV_PACKET, p, n, &c->out));
+	collect(c);
+	assert_int_equal(c->acks, 1);
+	assert_int_equal(c->n, 0);
+	/* An m behind it: the search's reply first, then the m's. */
+	send(c, "m10000,2");
+	assert_false(rsp_session_busy(&c->s));
+	assert_int_equal(c->n, 2);
+	char want[32];
+	snprintf(want, sizeof(want), "1,%llx", (unsigned long long)needle_at);
+	assert_string_equal(c->reply[0], want);
+	assert_string_equal(c->reply[1], "0000");
+	/* A pending search's reply is resent on '-' like any other. */
+	c->ops.read_mem = zero_mem_with_needle;
+	clear_replies(c);
+	assert_true(rsp_session_event(&c->s, RSP_EV_PACKET, p, n, &c->out));
+	while (rsp_session_busy(&c->s))
+		assert_true(rsp_session_resume(&c->s, &c->out));
+	send_event(c, RSP_EV_NAK, NULL, 0);
+	assert_int_equal(c->n, 2); /* the reply, then it again */
+	assert_string_equal(c->reply[0], want);
+	assert_string_equal(c->reply[1], want);
+}
+
+/* A session dropped in the middle of a search frees it. */
+static void search_dropped_midway(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem = zero_mem_with_needle;
+	c->s.slice_windows = 1;
+	needle_at = 0;
+	size_t n;
+	char *p = search_packet(0x100000, 8 * WINDOW, "BORDER", 6, &n);
+	assert_true(rsp_session_event(&c->s, RSP_EV_PACKET, p, n, &c->out));
+	assert_true(rsp_session_busy(&c->s));
+	/* teardown frees the session: valgrind and ASan see no leak */
+}
+
+/* Listings are shared: each call takes a new one with one more thread. */
+static unsigned listings_taken;
+static unsigned growing_threads(void *t, uint32_t *ids, unsigned max)
+{
+	(void)t;
+	listings_taken++;
+	unsigned n = 0;
+	for (uint32_t tid = 1; tid <= listings_taken + 1 && n < max; tid++)
+		ids[n++] = tid;
+	return n;
+}
+
+/* Sends pkt through another session of the same server (same target and
+ * listings). */
+static const char *send_other(struct ctx *c, struct rsp_session *other,
+			      const char *pkt)
+{
+	struct rsp_session mine = c->s;
+	c->s = *other;
+	send(c, pkt);
+	*other = c->s;
+	c->s = mine;
+	return c->reply[c->n - 1];
+}
+
+/* Threads in a qXfer:threads document. */
+static unsigned xml_threads(const char *doc)
+{
+	unsigned n = 0;
+	for (const char *p = doc; (p = strstr(p, "<thread id=")); p++)
+		n++;
+	return n;
+}
+
+static void listings_shared_between_sessions(void **state)
+{
+	struct ctx *c = *state;
+	char err[ERR_LEN];
+	struct rsp_session b;
+	assert_int_equal(rsp_session_init(&b, &c->target, &c->threads, err), 0);
+	b.no_ack = true;
+	c->ops.thread_ids = growing_threads;
+	c->threads.fresh_ns = UINT64_MAX;
+	listings_taken = 0;
+	assert_string_equal(send(c, "qfThreadInfo"), "m1,2");
+	assert_int_equal(listings_taken, 1);
+	/* b has seen none: it gets a's. */
+	assert_string_equal(send_other(c, &b, "qfThreadInfo"), "m1,2");
+	assert_int_equal(listings_taken, 1);
+	/* a has seen that one: a new one, which b then shares. */
+	assert_string_equal(send(c, "qfThreadInfo"), "m1,2,3");
+	assert_int_equal(listings_taken, 2);
+	const char *r = send_other(c, &b, "qXfer:threads:read::0,ffff");
+	assert_int_equal(r[0], 'l');
+	assert_int_equal(xml_threads(r), 3);
+	assert_int_equal(listings_taken, 2);
+	r = send_other(c, &b, "qXfer:threads:read::0,ffff");
+	assert_int_equal(xml_threads(r), 4);
+	assert_int_equal(listings_taken, 3);
+	/* A stale one is never handed on. */
+	c->threads.fresh_ns = 0;
+	assert_string_equal(send(c, "qfThreadInfo"), "m1,2,3,4,5");
+	assert_string_equal(send_other(c, &b, "qfThreadInfo"),
+			    "m1,2,3,4,5,6");
+	assert_int_equal(listings_taken, 5);
+	/* Each session let its listing go with its last packet: only the
+	 * shared latest remains, held once. */
+	assert_string_equal(send(c, "qsThreadInfo"), "l");
+	assert_string_equal(send_other(c, &b, "qsThreadInfo"), "l");
+	assert_null(c->s.listing);
+	assert_null(b.listing);
+	assert_int_equal(c->threads.latest->refs, 1);
+	rsp_session_free(&b);
+}
+
+/* A session paging a document keeps its listing while newer ones are
+ * taken for others: its pieces make one consistent document. */
+static void listing_kept_while_paged(void **state)
+{
+	struct ctx *c = *state;
+	char err[ERR_LEN];
+	struct rsp_session b;
+	assert_int_equal(rsp_session_init(&b, &c->target, &c->threads, err), 0);
+	b.no_ack = true;
+	c->ops.thread_ids = growing_threads;
+	c->threads.fresh_ns = 0;
+	listings_taken = 0;
+	char doc[4096] = "";
+	const char *r = send(c, "qXfer:threads:read::0,10");
+	assert_int_equal(r[0], 'm');
+	strcat(doc, r + 1);
+	struct rsp_thread_list *mine = c->s.listing;
+	assert_non_null(mine);
+	assert_int_equal(mine->refs, 2); /* a's, and the shared latest */
+	/* b takes newer listings meanwhile. */
+	for (int i = 0; i < 3; i++) {
+		r = send_other(c, &b, "qXfer:threads:read::0,ffff");
+		assert_int_equal(r[0], 'l');
+		assert_int_equal(xml_threads(r), i + 3);
+	}
+	assert_int_equal(mine->refs, 1); /* only a holds it now */
+	r = "m";
+	for (int round = 0; round < 100 && r[0] != 'l'; round++) {
+		char pkt[64];
+		snprintf(pkt, sizeof(pkt), "qXfer:threads:read::%zx,10",
+			 strlen(doc));
+		r = send(c, pkt);
+		strcat(doc, r + 1);
+	}
+	assert_int_equal(r[0], 'l');
+	assert_int_equal(xml_threads(doc), 2);
+	assert_non_null(strstr(doc, "</threads>\n"));
+	assert_null(c->s.listing); /* let go with the last piece */
+	assert_int_equal(listings_taken, 4);
+	rsp_session_free(&b);
+}
+
+/* The largest listing allowed, every thread with the longest name and
+ * description and an 8-digit id: the document is exactly the cap. */
+static unsigned most_threads(void *t, uint32_t *ids, unsigned max)
+{
+	(void)t;
+	unsigned n = 0;
+	for (unsigned i = 0; i < RSP_MAX_THREADS && n < max; i++)
+		ids[n++] = 0xf0000000u + i;
+	return n;
+}
+
+static void long_text(void *t, uint32_t tid, char *buf, size_t len)
+{
+	(void)t, (void)tid;
+	memset(buf, 'a', len); /* the caller terminates it */
+}
+
+static void escaped_text(void *t, uint32_t tid, char *buf, size_t len)
+{
+	(void)t, (void)tid;
+	memset(buf, tid & 1 ? '&' : '<', len);
+}
+
+static void xml_cap_fits_largest_listing(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.thread_ids = most_threads;
+	c->ops.thread_name = long_text;
+	c->ops.thread_extra = long_text;
+	char pkt[96];
+	const size_t head = sizeof(RSP_XML_HEAD) - 1;
+	snprintf(pkt, sizeof(pkt), "qXfer:threads:read::%zx,%zx", head,
+		 (size_t)RSP_XML_ENTRY_MAX);
+	const char *r = send(c, pkt);
+	assert_int_equal(r[0], 'm');
+	char want[RSP_XML_ENTRY_MAX + 1];
+	snprintf(want, sizeof(want), "<thread id=\"f0000000\" name=\"%.*s\">"
+		 "%.*s</thread>\n", RSP_XML_NAME_MAX,
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		 RSP_XML_EXTRA_MAX, "");
+	/* The description: RSP_XML_EXTRA_MAX a's. */
+	char *gt = strchr(want, '>');
+	memset(gt + 1, 'a', RSP_XML_EXTRA_MAX);
+	strcpy(gt + 1 + RSP_XML_EXTRA_MAX, "</thread>\n");
+	assert_int_equal(strlen(want), RSP_XML_ENTRY_MAX);
+	assert_string_equal(r + 1, want);
+	/* It ends right at the cap. */
+	snprintf(pkt, sizeof(pkt), "qXfer:threads:read::%zx,1000",
+		 (size_t)RSP_THREADS_XML_MAX - 11);
+	assert_string_equal(send(c, pkt), "l</threads>\n");
+	/* Escapes count against the cap and are never cut in half. */
+	c->ops.thread_ids = fake_thread_ids;
+	c->ops.thread_name = escaped_text;
+	c->ops.thread_extra = escaped_text;
+	r = send(c, "qXfer:threads:read::0,fff");
+	/* Thread 1: '&' as "&amp;" (5 bytes), thread 2: '<' as "&lt;". */
+	char name1[128] = "", extra1[256] = "", name2[128] = "",
+	     extra2[256] = "";
+	for (int i = 0; i < RSP_XML_NAME_MAX / 5; i++)
+		strcat(name1, "&amp;");
+	for (int i = 0; i < RSP_XML_EXTRA_MAX / 5; i++)
+		strcat(extra1, "&amp;");
+	for (int i = 0; i < RSP_XML_NAME_MAX / 4; i++)
+		strcat(name2, "&lt;");
+	for (int i = 0; i < RSP_XML_EXTRA_MAX / 4; i++)
+		strcat(extra2, "&lt;");
+	char entry[1024];
+	snprintf(entry, sizeof(entry),
+		 "<thread id=\"1\" name=\"%s\">%s</thread>\n"
+		 "<thread id=\"2\" name=\"%s\">%s</thread>\n", name1, extra1,
+		 name2, extra2);
+	assert_non_null(strstr(r, entry));
+}
+
 static void monitor(void **state)
 {
 	struct ctx *c = *state;
@@ -899,7 +1225,7 @@ int main(void)
 		T(ack_mode_and_no_ack_switch),
 		T(nak_resends_last_packet),
 		T(dropped_packets_in_no_ack_mode),
-		T(interrupt_gives_sigint_stop),
+		T(interrupt_gets_no_reply),
 		T(thread_selection),
 		T(thread_alive),
 		T(thread_lists),
@@ -925,6 +1251,13 @@ int main(void)
 		T(memory_write_X),
 		T(search_memory),
 		T(search_across_window_border),
+		T(search_is_sliced),
+		T(search_slice_time_budget),
+		T(search_sliced_in_ack_mode),
+		T(search_dropped_midway),
+		T(listings_shared_between_sessions),
+		T(listing_kept_while_paged),
+		T(xml_cap_fits_largest_listing),
 		T(monitor),
 		T(monitor_output_is_chunked),
 		T(monitor_missing),

@@ -259,6 +259,54 @@ static void run_length_past_limit(void **state)
 	free(pkt);
 }
 
+/* The buffer grows with the packet, never past one, and is given back by
+ * rsp_decoder_trim between packets only. */
+static void buffer_grows_and_trims(void **state)
+{
+	struct rsp_decoder *d = *state;
+	const size_t first = d->cap;
+	assert_true(first > 0 && first < RSP_PACKET_SIZE / 8);
+	assert_int_equal(feed_big(d, RSP_PACKET_SIZE), RSP_EV_PACKET);
+	assert_int_equal(d->cap, RSP_PACKET_SIZE + 1);
+	for (size_t i = 0; i < RSP_PACKET_SIZE; i += 4093)
+		assert_int_equal(d->buf[i], 'a');
+	assert_int_equal(d->buf[RSP_PACKET_SIZE], '\0');
+	rsp_decoder_trim(d, 64 << 10);
+	assert_int_equal(d->cap, first);
+	rsp_decoder_trim(d, 64 << 10); /* small already: nothing to do */
+	assert_int_equal(d->cap, first);
+	/* Runs grow it too: 'x' then 100 runs of 68 more. */
+	char raw[1 + 2 * 100];
+	raw[0] = 'x';
+	for (int i = 0; i < 100; i++)
+		memcpy(raw + 1 + 2 * i, "*a", 2); /* 'a' - 29 = 68 */
+	char pkt[sizeof(raw) + 8];
+	size_t n = frame(pkt, raw, sizeof(raw));
+	struct seen s = { 0 };
+	feed(d, pkt, n, false, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ev[0], RSP_EV_PACKET);
+	assert_int_equal(d->len, 1 + 100 * 68);
+	assert_true(d->cap > first);
+	for (size_t i = 0; i < d->len; i++)
+		assert_int_equal(d->buf[i], 'x');
+	/* Not in the middle of a packet: the bytes so far stay. */
+	char big[8192];
+	memset(big, 'q', sizeof(big));
+	char *bp = malloc(sizeof(big) + 8);
+	n = frame(bp, big, sizeof(big));
+	enum rsp_event ev;
+	size_t used = rsp_decoder_feed(d, bp, n / 2, &ev);
+	assert_int_equal(ev, RSP_EV_NONE);
+	rsp_decoder_trim(d, 0);
+	while (used < n)
+		used += rsp_decoder_feed(d, bp + used, n - used, &ev);
+	assert_int_equal(ev, RSP_EV_PACKET);
+	assert_int_equal(d->len, sizeof(big));
+	assert_memory_equal(d->buf, big, sizeof(big));
+	free(bp);
+}
+
 static void checksum_matches_naive(void **state)
 {
 	(void)state;
@@ -421,6 +469,37 @@ static void escape_binary_round_trips(void **state)
 	assert_memory_equal(d->buf, all, sizeof(all));
 }
 
+/* Reply buffers: grown by doubling but never past their cap, shrunk to
+ * what they hold, freed once empty when they grew past what to keep. */
+static void strbuf_sizes(void **state)
+{
+	(void)state;
+	struct strbuf sb;
+	strbuf_init(&sb, 5000);
+	char chunk[1000];
+	memset(chunk, 'z', sizeof(chunk));
+	for (int i = 0; i < 5; i++)
+		assert_true(strbuf_append(&sb, chunk, sizeof(chunk)));
+	assert_int_equal(sb.cap, 5001); /* 8192 by doubling, cut to max */
+	assert_false(strbuf_putc(&sb, 'z'));
+	strbuf_truncate(&sb, 100);
+	strbuf_shrink(&sb);
+	assert_int_equal(sb.cap, 101);
+	assert_memory_equal(sb.buf, chunk, 100);
+	assert_int_equal(sb.buf[100], '\0');
+	strbuf_trim(&sb, 64); /* not empty: stays */
+	assert_int_equal(sb.cap, 101);
+	strbuf_reset(&sb);
+	strbuf_trim(&sb, 128); /* small enough: stays */
+	assert_int_equal(sb.cap, 101);
+	strbuf_trim(&sb, 64);
+	assert_null(sb.buf);
+	assert_int_equal(sb.cap, 0);
+	assert_true(strbuf_append(&sb, "ok", 2)); /* and grows again */
+	assert_string_equal(strbuf_cstr(&sb), "ok");
+	strbuf_free(&sb);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -438,6 +517,7 @@ int main(void)
 		T(restart_on_dollar),
 		T(packet_size_limits),
 		T(run_length_past_limit),
+		T(buffer_grows_and_trims),
 		T(checksum_matches_naive),
 		T(encode_escapes_and_round_trips),
 		T(encode_respects_cap),
@@ -445,6 +525,7 @@ int main(void)
 		T(escape_binary_never_splits_a_pair),
 		T(escape_binary_in_place),
 		T(escape_binary_round_trips),
+		cmocka_unit_test(strbuf_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,8 +236,9 @@ static void test_placeholder(void **state)
 {
 	(void)state;
 	char path[PATH_MAX], err[ERR_LEN];
-	assert_int_equal(symfile_placeholder(tmpdir, EM_AARCH64, path,
-					     sizeof(path), err), 0);
+	assert_int_equal(symfile_placeholder(tmpdir, EM_AARCH64, "aarch64",
+					     path, sizeof(path), err), 0);
+	assert_non_null(strstr(path, "/lkstub-kernel-aarch64"));
 	int fd;
 	Elf *e = open_elf(path, &fd);
 	GElf_Ehdr eh;
