@@ -13,7 +13,7 @@
 set -euo pipefail
 
 BUILD_PKGS="gcc clang make pkg-config groff-base man-db libelf-dev libbpf-dev libkdumpfile-dev zlib1g-dev liblzma-dev libzstd-dev libcmocka-dev libclang-rt-14-dev valgrind"
-E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod makedumpfile"
+E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod makedumpfile zstd"
 E2E_ARM64_PKGS="qemu-system-arm gdb-multiarch"
 
 arm64=

@@ -39,6 +39,9 @@ for th in gdb.selected_inferior().threads():
         gdb.write("backtrace of a sleeping task (%s):\n" % th.name)
         gdb.execute("bt 8")
         break
+gdb.write("modules, with symbols from their debug files:\n")
+gdb.write(gdb.execute("monitor symbols", to_string=True))
+gdb.write(gdb.execute("info symbol dummy_dev_init", to_string=True))
 gdb.write("first 10 tasks:\n")
 off = int(gdb.parse_and_eval("(unsigned long)&((struct task_struct *)0)->tasks"))
 head = int(gdb.parse_and_eval("(unsigned long)&init_task.tasks"))
@@ -60,30 +63,24 @@ def demo(argv):
     h.log("booting the 5level-kaslr guest (TCG)")
     g = h.Guest("5level-kaslr", k, wd).start(h.build_initramfs(wd, k["MODDIR"]))
     h.log("guest READY; RAM file %s; starting lkstub" % g.ram)
-    stub = h.Stub(g)
+    stub = h.Stub(g, ["--modules", k["DBGMODDIR"]], symbols=True)
     sys.stderr.write(stub.summary)
-    off = stub.kaslr_offset()
-    if off is None:
-        off = g.kaslr_text - h.link_text(k["VMLINUX"])
     py = os.path.join(g.dir, "demo.py")
     with open(py, "w") as f:
         f.write(DEMO_GDB)
-    h.log("running gdb (loading the vmlinux takes ~20s)")
+    h.log("running gdb: target remote and nothing else (gdb loads the vmlinux, ~20s)")
     subprocess.run(["gdb", "-q", "-nx", "-batch", "-ex", "set pagination off",
-                    "-ex", "add-symbol-file %s -o 0x%x -s .data..percpu 0" % (k["VMLINUX"], off),
                     "-ex", "target remote " + stub.addr, "-x", py, "-ex", "disconnect"],
                    stdin=subprocess.DEVNULL)
     print("""
 To attach interactively (the guest keeps running; lkstub never pauses it):
 
-    gdb -q \\
-        -ex 'add-symbol-file %s -o 0x%x -s .data..percpu 0' \\
-        -ex 'target remote %s'
+    gdb -q -ex 'target remote %s'
 
-(gdb's `file` would place symbols at link addresses; add-symbol-file -o
-relocates them by the KASLR offset.)  QEMU's own stub, for comparison, is at
-127.0.0.1:%d (it pauses the guest while attached).
-""" % (k["VMLINUX"], off, stub.addr, g.port))
+gdb gets the vmlinux's and the modules' symbols at their runtime addresses
+from lkstub (monitor symbols says from where).  QEMU's own stub, for
+comparison, is at 127.0.0.1:%d (it pauses the guest while attached).
+""" % (stub.addr, g.port))
     if sys.stdin.isatty():
         input("Press Enter to stop the guest and lkstub... ")
     h.cleanup()

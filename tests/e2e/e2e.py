@@ -30,6 +30,8 @@ CHECKS = [
     "write_checks",          # writes refused, then through --write
     "transport_checks",      # build-ids, unix/IPv6, two clients, translate, stdio, detach
     "tasks_checks",          # tasks as threads, backtraces, the kernel's gdb scripts
+    "symbols_checks",        # target remote alone: kernel and module symbols; a late module
+    "mi_checks",             # IDE sessions through gdb/MI: VS Code, CLion; lkstub == QEMU
     "fault_checks",          # hostile clients, the VM exiting, sanitizers, reboots
     "stall_checks",          # long requests and rescans do not stall other clients
     "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)

@@ -47,6 +47,10 @@ BUSYBOX = "/bin/busybox"
 # Small modules without dependencies, loaded by every guest's init: the
 # battery walks the module list, the kernel's lx-lsmod lists them.
 MODULES = ("dummy", "loop")
+# Loaded by the init only when the guest's domainname becomes LATE_TRIGGER
+# (written through lkstub --write): a module that appears after gdb attached.
+LATE_MODULES = ("crc7",)
+LATE_TRIGGER = "lkstub-load-late"
 
 CONFIGS = {
     # name: (cpu, memory, machine, extra kernel args)
@@ -107,14 +111,29 @@ echo 0 > /proc/sys/kernel/kptr_restrict
 echo lkstub-e2e-marker > /dev/kmsg
 for m in /lib/modules/*.ko; do
     [ -e "$m" ] || continue
-    if insmod "$m"; then echo "MODULE $(basename "$m" .ko) loaded"; fi
+    n=$(basename "$m" .ko)
+    if insmod "$m"; then
+        echo "MODULE $n loaded"
+        # Where the kernel put its sections: the oracle for add-symbol-file.
+        for s in /sys/module/$n/sections/.* /sys/module/$n/sections/*; do
+            [ -f "$s" ] && echo "SECTION $n ${s##*/} $(cat "$s")"
+        done
+    fi
 done
 for i in 1 2 3; do sleep 1000000 & done
 echo "KALLSYMS $(grep -w _text /proc/kallsyms)"
 echo "KALLSYMS_STEXT $(grep -w _stext /proc/kallsyms)"
 for d in /proc/[0-9]*; do read -r c < $d/comm 2>/dev/null && echo "PS ${d#/proc/} $c"; done
 echo READY
-while :; do sleep 3600; done
+while :; do
+    if [ "$(cat /proc/sys/kernel/domainname)" = lkstub-load-late ]; then
+        echo "(none)" > /proc/sys/kernel/domainname
+        for m in /lib/modules/late/*.ko; do
+            insmod "$m" && echo "LATE $(basename "$m" .ko) loaded"
+        done
+    fi
+    sleep 1
+done
 """
 
 
@@ -125,13 +144,14 @@ def find_module(moddir, name):
     return None
 
 
-def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES):
+def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
+                    late=LATE_MODULES):
     """The guests' busybox initramfs with modules (from the kernel
     package's MODDIR) that its init loads. A module that is not there or
     needs another is an error: the guests must load them all."""
     root = os.path.join(workdir, "initramfs")
     shutil.rmtree(root, ignore_errors=True)
-    for d in ("bin", "lib/modules", "dev", "proc", "sys"):
+    for d in ("bin", "lib/modules/late", "dev", "proc", "sys"):
         os.makedirs(os.path.join(root, d))
     shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
     with open(os.path.join(root, "init"), "w") as f:
@@ -140,7 +160,7 @@ def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES):
     if modules and not moddir:
         raise RuntimeError("initramfs: no modules directory for %s (kernel.sh MODDIR)"
                            % ", ".join(modules))
-    for m in modules:
+    for m in list(modules) + list(late):
         found = find_module(moddir, m)
         if not found:
             raise RuntimeError("initramfs: no %s.ko under %s" % (m, moddir))
@@ -148,7 +168,8 @@ def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES):
                               stdout=subprocess.PIPE, text=True).stdout.strip()
         if deps:
             raise RuntimeError("initramfs: %s depends on %s" % (m, deps))
-        shutil.copy(found, os.path.join(root, "lib", "modules"))
+        shutil.copy(found, os.path.join(root, "lib", "modules",
+                                        "late" if m in late else ""))
     out = os.path.join(workdir, "initramfs.cpio.gz")
     subprocess.run("cd %s && find . | cpio -o -H newc --quiet | gzip -1 > %s"
                    % (root, out), shell=True, check=True)
@@ -393,7 +414,7 @@ class Stub:
     (valgrind); env: added to the environment (ASan options)."""
 
     def __init__(self, guest, extra=(), name="lkstub", listen=None, ready=True,
-                 vmlinux=None, prefix=(LKSTUB,), env=None, timeout=120):
+                 vmlinux=None, prefix=(LKSTUB,), env=None, timeout=120, symbols=False):
         self.guest = guest
         if listen is None:
             self.port = free_port()
@@ -401,8 +422,10 @@ class Stub:
         self.addr = listen
         self.name = name
         self.errpath = os.path.join(guest.dir, name + ".stderr")
+        # The checks load symbols with add-symbol-file, as for QEMU's stub,
+        # unless they test what lkstub offers gdb (symbols=True).
         self.cmd = list(prefix) + ["-k", vmlinux or guest.k["VMLINUX"], "-l", self.addr] \
-            + list(extra) + [guest.ram]
+            + ([] if symbols else ["--no-symbols"]) + list(extra) + [guest.ram]
         e = dict(os.environ)
         e.update(env or {})
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, env=e,

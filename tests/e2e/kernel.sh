@@ -1,7 +1,8 @@
 #!/bin/bash
 # Fetch and cache the Debian cloud kernel used by the end-to-end tests.
 #
-#   tests/e2e/kernel.sh [amd64]    prints  KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...
+#   tests/e2e/kernel.sh [amd64]    prints  KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...,
+#                                           DBGMODDIR=... (the test modules' debug files)
 #   tests/e2e/kernel.sh arm64      the same for the arm64 cloud kernel (BZIMAGE is
 #                                  the arm64 Image), plus BUSYBOX=... (busybox-static
 #                                  for arm64)
@@ -118,8 +119,26 @@ if [ ! -s "$VMLINUX" ]; then
     rm -rf "$tmp"
 fi
 
+# The debug object files (with DWARF) of the modules the guests load, for
+# lkstub --modules: the -dbg package holds every module's; only these are
+# extracted.
+DBGMODDIR=$KDIR/debug-modules
+DBGMODS="kernel/drivers/net/dummy.ko kernel/drivers/block/loop.ko kernel/lib/crc7.ko"
+if [ ! -d "$DBGMODDIR" ]; then
+    deb=$(get_deb "linux-image-$KVER-dbg")
+    tmp=$(mktemp -d "$KDIR/.x.XXXXXX")
+    log "extracting the test modules' debug files from $(basename "$deb")"
+    paths=
+    for m in $DBGMODS; do paths="$paths ./usr/lib/debug/lib/modules/$KVER/$m"; done
+    # shellcheck disable=SC2086
+    extract "$deb" "$tmp" $paths
+    mv "$tmp/usr/lib/debug/lib/modules/$KVER" "$DBGMODDIR"
+    rm -rf "$tmp"
+fi
+
 echo "KVER=$KVER"
 echo "BZIMAGE=$BZIMAGE"
 echo "VMLINUX=$VMLINUX"
 echo "MODDIR=$MODDIR"
+echo "DBGMODDIR=$DBGMODDIR"
 if [ "$ARCH" = arm64 ]; then echo "BUSYBOX=$BUSYBOX"; fi
