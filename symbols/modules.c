@@ -9,13 +9,8 @@
 static long need(const struct btf_types *bt, const char *type,
 		 const char *path, struct module_layout *l)
 {
-	struct btf_field f = btf_field(bt, type, path);
-	if (f.offset < 0) {
-		size_t n = strlen(l->missing);
-		snprintf(l->missing + n, sizeof(l->missing) - n, "%s%s.%s",
-			 n ? ", " : "", type, path);
-	}
-	return f.offset;
+	return btf_offset_noted(bt, type, path, l->missing,
+				sizeof(l->missing));
 }
 
 void module_layout_init(struct module_layout *l, const struct btf_types *bt)
