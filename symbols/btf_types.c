@@ -2,6 +2,7 @@
 
 #include <bpf/btf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -148,4 +149,15 @@ long btf_struct_size(const struct btf_types *bt, const char *type)
 	if (id < 0)
 		return -1;
 	return btf__type_by_id(bt->btf, (uint32_t)id)->size;
+}
+
+long btf_offset_noted(const struct btf_types *bt, const char *type,
+		      const char *path, char *missing, size_t missing_len)
+{
+	struct btf_field f = btf_field(bt, type, path);
+	size_t n = strnlen(missing, missing_len);
+	if (f.offset < 0 && n < missing_len)
+		snprintf(missing + n, missing_len - n, "%s%s.%s",
+			 n ? ", " : "", type, path);
+	return f.offset;
 }

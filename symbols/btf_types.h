@@ -5,6 +5,7 @@
 #define LKSTUB_BTF_TYPES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct btf;
@@ -27,6 +28,10 @@ struct btf_field {
  * list alternatives separated by '|' ("__state|state"). */
 struct btf_field btf_field(const struct btf_types *bt, const char *type,
 			   const char *path);
+/* btf_field's offset; when absent, "type.path" is added to the list of
+ * missing fields in missing (a ", "-separated message for the user). */
+long btf_offset_noted(const struct btf_types *bt, const char *type,
+		      const char *path, char *missing, size_t missing_len);
 /* sizeof(struct type), or -1. */
 long btf_struct_size(const struct btf_types *bt, const char *type);
 

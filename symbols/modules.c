@@ -9,13 +9,8 @@
 static long need(const struct btf_types *bt, const char *type,
 		 const char *path, struct module_layout *l)
 {
-	struct btf_field f = btf_field(bt, type, path);
-	if (f.offset < 0) {
-		size_t n = strlen(l->missing);
-		snprintf(l->missing + n, sizeof(l->missing) - n, "%s%s.%s",
-			 n ? ", " : "", type, path);
-	}
-	return f.offset;
+	return btf_offset_noted(bt, type, path, l->missing,
+				sizeof(l->missing));
 }
 
 void module_layout_init(struct module_layout *l, const struct btf_types *bt)
@@ -28,6 +23,7 @@ void module_layout_init(struct module_layout *l, const struct btf_types *bt)
 	if (l->name < 0)
 		need(bt, "module", "name", l);
 	l->sect_attrs = need(bt, "module", "sect_attrs", l);
+	l->state = btf_field(bt, "module", "state").offset;
 	l->nsections = need(bt, "module_sect_attrs", "nsections", l);
 	l->attrs = need(bt, "module_sect_attrs", "attrs", l);
 	l->attr_size = btf_struct_size(bt, "module_sect_attr");
@@ -120,6 +116,12 @@ static bool add_module(void *arg, uint64_t node)
 	m->name[nlen] = '\0';
 	if (!m->name[0])
 		return false;
+	/* MODULE_STATE_LIVE is 0: do_init_module has run and freed the
+	 * module's init memory (the kernel keeps its section addresses). */
+	uint32_t state;
+	m->live = w->l->state >= 0 &&
+		  rd(w->as, m->addr + (uint64_t)w->l->state, &state, 4) &&
+		  state == 0;
 	read_sections(w, m);
 	list->n++;
 	return true;
@@ -167,6 +169,8 @@ void module_list_free(struct module_list *list)
 
 uint64_t kmodule_section_addr(const struct kmodule *m, const char *name)
 {
+	if (m->live && !strncmp(name, ".init", 5))
+		return 0;
 	for (unsigned i = 0; i < m->nr_secs; i++)
 		if (!strcmp(m->secs[i].name, name))
 			return m->secs[i].addr;

@@ -20,7 +20,7 @@
 
 /* Offsets resolved once from BTF; -1 where absent. */
 struct module_layout {
-	long list, name, sect_attrs;
+	long list, name, sect_attrs, state;
 	unsigned name_size;
 	long nsections, attrs;       /* in struct module_sect_attrs */
 	long attr_size;              /* sizeof(struct module_sect_attr) */
@@ -42,6 +42,8 @@ struct kmodule {
 	struct kmodule_section *secs;
 	unsigned nr_secs;
 	char note[96];               /* why sections are missing, if so */
+	bool live;                   /* initialized: its .init sections are
+				      * freed (and their memory reused) */
 };
 
 struct module_list {
@@ -55,7 +57,8 @@ struct module_list {
 int modules_read(const struct kernel_info *ki, const struct vmlinux *vm,
 		 const struct module_layout *l, struct module_list *list);
 void module_list_free(struct module_list *list);
-/* The runtime address of section `name` of m, or 0. */
+/* The runtime address of section `name` of m, or 0 (also for the .init
+ * sections of a live module: what was there is gone). */
 uint64_t kmodule_section_addr(const struct kmodule *m, const char *name);
 
 #endif

@@ -9,13 +9,10 @@
 static long field(const struct btf_types *bt, const char *type,
 		  const char *path, struct task_layout *l, bool needed)
 {
-	struct btf_field f = btf_field(bt, type, path);
-	if (f.offset < 0 && needed) {
-		size_t n = strlen(l->missing);
-		snprintf(l->missing + n, sizeof(l->missing) - n, "%s%s.%s",
-			 n ? ", " : "", type, path);
-	}
-	return f.offset;
+	if (!needed)
+		return btf_field(bt, type, path).offset;
+	return btf_offset_noted(bt, type, path, l->missing,
+				sizeof(l->missing));
 }
 
 void task_layout_init(struct task_layout *l, const struct btf_types *bt)

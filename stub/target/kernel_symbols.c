@@ -123,23 +123,32 @@ int kernel_symbols_init(struct kernel_target *kt, const char *cache,
 static int add_vmlinux(struct kernel_target *kt, char *err)
 {
 	struct kernel_symbols *ks = &kt->sym;
-	for (unsigned i = 0; i < ks->nr_secs; i++)
-		ks->offsets[i] = ks->secs[i].addr ? kt->ki.kaslr_offset : 0;
-	char map[PATH_MAX], tag[24];
-	snprintf(tag, sizeof(tag), "%llx",
-		 (unsigned long long)kt->ki.kaslr_offset);
-	if (symfile_section_map(ks->dir, ks->name, tag, kt->vm->path, ks->crc,
-				ks->type, kt->vm->machine, ks->entry, ks->secs,
-				ks->offsets, ks->nr_secs, ks->order, map,
-				sizeof(map), err))
-		return -1;
+	/* Made once per placement of the kernel. */
+	if (!ks->map[0] || ks->map_offset != kt->ki.kaslr_offset) {
+		for (unsigned i = 0; i < ks->nr_secs; i++)
+			ks->offsets[i] = ks->secs[i].addr ? kt->ki.kaslr_offset
+							  : 0;
+		char tag[24];
+		snprintf(tag, sizeof(tag), "%llx",
+			 (unsigned long long)kt->ki.kaslr_offset);
+		ks->map[0] = '\0';
+		if (symfile_section_map(ks->dir, ks->name, tag, kt->vm->path,
+					ks->crc, ks->type, kt->vm->machine,
+					ks->entry, ks->secs, ks->offsets,
+					ks->nr_secs, ks->order, ks->map,
+					sizeof(ks->map), err)) {
+			ks->map[0] = '\0';
+			return -1;
+		}
+		ks->map_offset = kt->ki.kaslr_offset;
+	}
 	uint64_t *addrs = calloc(ks->nr_secs ? ks->nr_secs : 1,
 				 sizeof(*addrs));
 	if (!addrs)
 		return set_err(err, "out of memory");
 	for (unsigned i = 0; i < ks->nr_secs; i++)
 		addrs[i] = ks->offsets[ks->order[i]];
-	library_list_add(&ks->libraries, map, addrs, ks->nr_secs);
+	library_list_add(&ks->libraries, ks->map, addrs, ks->nr_secs);
 	free(addrs);
 	return 0;
 }

@@ -56,6 +56,8 @@ struct kernel_symbols {
 	struct elf_section *secs;    /* the vmlinux's allocated sections */
 	uint64_t *offsets;           /* what gdb adds to each */
 	unsigned *order;             /* section order in the map */
+	char map[PATH_MAX];          /* the map, made for map_offset */
+	uint64_t map_offset;
 	unsigned nr_secs;
 	struct strbuf libraries;     /* the library list document */
 	/* Modules: where their files are, the guest's list, and what was
