@@ -110,6 +110,13 @@ def after_gdb(ctx):
     gdb = h.GDB[ctx.arch]
     setup_qemu = ["add-symbol-file %s -o 0x%x%s" % (ctx.k["VMLINUX"], ctx.off,
                   " -s .data..percpu 0" if ctx.arch == "amd64" else "")]
+    # arm64: gdb 13 needs lkstub's unwinder to strip the kernel's PACs
+    # (docs/ide.md has it among the IDE's set-up commands).
+    setup_lkstub = []
+    if ctx.arch == "arm64":
+        pac = "source " + os.path.join(h.ROOT, "tools", "gdb", "arm64_pac_unwind.py")
+        setup_lkstub.append(pac)
+        setup_qemu.append(pac)
     cache = os.path.join(ctx.wd, "mi-cache")
     stub = h.Stub(g, ["--cache", cache], name="lkstub-mi", symbols=True)
     ctx.stubs.append(stub)
@@ -118,7 +125,7 @@ def after_gdb(ctx):
                                                           "arm64": "aarch64"}[ctx.arch])
     for ide, seq in SEQUENCES.items():
         g.cont()  # QEMU's stub stops the VM while attached
-        lk, lk_stopped = _replay(gdb, seq, stub.addr, [], True,
+        lk, lk_stopped = _replay(gdb, seq, stub.addr, setup_lkstub, True,
                      os.path.join(g.dir, "mi-%s-lkstub.log" % ide), placeholder)
         qm, qm_stopped = _replay(gdb, seq, ctx.qemu, setup_qemu, False,
                      os.path.join(g.dir, "mi-%s-qemu.log" % ide), placeholder)
