@@ -119,9 +119,16 @@ def before_gdb(ctx):
     libs = auto.get("libs", "")
     ck.check("%s: auto symbols: gdb loaded the vmlinux, dummy and loop" % cfg,
              all(re.search(r"Yes\s+\S*%s" % n, libs) for n in ("vmlinux", "dummy", "loop")), libs)
+    # The function is named; its offset is not checked: gdb places the
+    # minimal (ELF) symbols of a section map's object by the map's section
+    # of the same index (docs/design.md, known limits), which is right for
+    # dummy.ko on x86_64 and off on arm64. DWARF symbols (the probes
+    # below) are right on both.
     info = auto.get("info_symbol", "")
+    h.log("%s: info symbol dummy_dev_init: %s" % (cfg, info.strip()))
     ck.check("%s: auto symbols: info symbol of a module function names it" % cfg,
-             re.match(r"dummy_dev_init in section \.text", info) is not None, info)
+             re.match(r"dummy_dev_init( \+ \d+)? in section \.text of \S*dummy\.ko", info)
+             is not None, info)
     mon = auto.get("monitor", "")
     ck.check("%s: monitor symbols names each module's file" % cfg,
              all(re.search(r"%s\s+0x[0-9a-f]+\s+\S+%s\.ko" % (n, n), mon) for n in ("dummy", "loop")),
@@ -177,7 +184,8 @@ def after_gdb(ctx):
     ck.check("%s: before: gdb has no crc7" % cfg, "crc7_be in section" not in r.get("before", ""),
              r.get("before"))
     ck.check("%s: after monitor rescan + sharedlibrary: info symbol crc7_be names it" % cfg,
-             re.match(r"crc7_be in section \.text", r.get("after", "")) is not None,
+             re.search(r"^crc7_be( \+ \d+)? in section \.text of \S*crc7\.ko", r.get("after", ""),
+                       re.M) is not None,
              "%s\n%s" % (r.get("rescan"), r.get("after")))
     # crc7_be_syndrome_table[1] is 0x12 in lib/crc7.c.
     ck.check("%s: a crc7 variable reads through its symbols" % cfg,
