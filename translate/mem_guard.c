@@ -53,22 +53,6 @@ static void copy_in(void *dst, const void *src, size_t len)
 	}
 }
 
-bool mem_guard_copy(void *dst, const void *src, size_t len)
-{
-	sigjmp_buf jb;
-	sigjmp_buf *volatile prev = fault_jmp;
-	if (sigsetjmp(jb, 0)) {
-		fault_jmp = prev;
-		return false;
-	}
-	fault_jmp = &jb;
-	atomic_signal_fence(memory_order_seq_cst);
-	copy_in(dst, src, len);
-	atomic_signal_fence(memory_order_seq_cst);
-	fault_jmp = prev;
-	return true;
-}
-
 bool mem_guard_call(void (*fn)(void *arg), void *arg)
 {
 	sigjmp_buf jb;
@@ -83,4 +67,22 @@ bool mem_guard_call(void (*fn)(void *arg), void *arg)
 	atomic_signal_fence(memory_order_seq_cst);
 	fault_jmp = prev;
 	return true;
+}
+
+struct copy_args {
+	void *dst;
+	const void *src;
+	size_t len;
+};
+
+static void copy_fn(void *arg)
+{
+	const struct copy_args *c = arg;
+	copy_in(c->dst, c->src, c->len);
+}
+
+bool mem_guard_copy(void *dst, const void *src, size_t len)
+{
+	struct copy_args c = { dst, src, len };
+	return mem_guard_call(copy_fn, &c);
 }

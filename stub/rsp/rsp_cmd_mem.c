@@ -12,15 +12,26 @@
 /* Bytes one m reply can carry as hex. */
 #define READ_MAX (RSP_PACKET_SIZE / 2)
 
+/* ADDR,LENGTH of m and x: how many bytes to read (at most max, and not
+ * past the top of the address space), or -1. */
+static int read_args(const char *args, size_t len, uint64_t max,
+		     struct rsp_mem_args *m, uint64_t *want)
+{
+	if (rsp_parse_mem_read(args, len, m) < 0)
+		return -1;
+	*want = m->length < max ? m->length : max;
+	if (m->addr && *want > 0 - m->addr)
+		*want = 0 - m->addr;
+	return 0;
+}
+
 int rsp_cmd_m(struct rsp_session *s, const char *args, size_t len,
 	      struct rsp_reply *r)
 {
 	struct rsp_mem_args m;
-	if (rsp_parse_mem_read(args, len, &m) < 0)
+	uint64_t want;
+	if (read_args(args, len, READ_MAX, &m, &want))
 		return RSP_E_ARGS;
-	uint64_t want = m.length < READ_MAX ? m.length : READ_MAX;
-	if (m.addr && want > 0 - m.addr) /* stop at the top of the space */
-		want = 0 - m.addr;
 	if (want == 0)
 		return RSP_DONE;
 	/* Read into the second half of the reply's hex area, then expand
@@ -50,11 +61,9 @@ int rsp_cmd_x(struct rsp_session *s, const char *args, size_t len,
 	      struct rsp_reply *r)
 {
 	struct rsp_mem_args m;
-	if (rsp_parse_mem_read(args, len, &m) < 0)
+	uint64_t want;
+	if (read_args(args, len, BIN_ROOM, &m, &want))
 		return RSP_E_ARGS;
-	uint64_t want = m.length < BIN_ROOM ? m.length : BIN_ROOM;
-	if (m.addr && want > 0 - m.addr) /* stop at the top of the space */
-		want = 0 - m.addr;
 	/* A bare "b" for length 0: an empty reply would mean unsupported. */
 	if (!strbuf_putc(r->out, 'b'))
 		return RSP_E_NOMEM;
