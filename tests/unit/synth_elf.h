@@ -19,6 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/err.h"
+#include "symbols/vmlinux.h"
+
 #define SE_UNDEF (-1) /* st_shndx SHN_UNDEF */
 #define SE_ABS   (-2) /* st_shndx SHN_ABS */
 
@@ -303,6 +306,18 @@ static inline void synth_kernel_write(struct synth_kernel *k,
 		.build_id_len = sizeof(sk_build_id),
 	};
 	se_write(&d, k->path);
+}
+
+/* The tiny x86_64 kernel written, opened as the vmlinux and unlinked (it
+ * stays mapped: nothing is left behind if a test fails). */
+static inline void synth_kernel_open(struct synth_kernel *k,
+				     struct vmlinux *vm)
+{
+	char err[ERR_LEN] = "";
+	synth_kernel_write(k, EM_X86_64, true, true);
+	if (vmlinux_open(vm, k->path, err))
+		fail_msg("vmlinux_open: %s", err);
+	unlink(k->path);
 }
 
 #endif

@@ -74,11 +74,7 @@ static struct fx *fx_new(unsigned levels)
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	synth_open_flat(&f->s, RAM_SIZE);
-	synth_kernel_write(&f->k, EM_X86_64, true, true);
-	char err[ERR_LEN] = "";
-	if (vmlinux_open(&f->vm, f->k.path, err))
-		fail_msg("vmlinux_open: %s", err);
-	unlink(f->k.path); /* mapped: nothing is left behind if a test fails */
+	synth_kernel_open(&f->k, &f->vm);
 	f->levels = levels;
 	f->page_offset = levels == 5 ? PO_L5 : PO_L4;
 	return f;

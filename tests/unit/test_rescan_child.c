@@ -86,12 +86,9 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	synth_open_flat(&f->s, RAM_SIZE);
-	synth_kernel_write(&f->k, EM_X86_64, true, true);
-	char err[ERR_LEN] = "";
-	if (vmlinux_open(&f->vm, f->k.path, err))
-		fail_msg("vmlinux_open: %s", err);
-	unlink(f->k.path);
+	synth_kernel_open(&f->k, &f->vm);
 	place(f, 16 * MiB, 0x2e400000);
+	char err[ERR_LEN] = "";
 	f->kt.mem = &f->s.mem;
 	f->kt.vm = &f->vm;
 	f->kt.finder = (struct kernel_finder){ relocate, NULL };
