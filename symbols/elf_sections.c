@@ -1,6 +1,7 @@
 #include "symbols/elf_sections.h"
 
 #include <gelf.h>
+#include <stdbool.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,8 @@
 
 #include "common/err.h"
 
-int elf_alloc_sections(void *elf, struct elf_section **out, unsigned *n,
-		       char *err)
+static int list_sections(void *elf, bool alloc_only, struct elf_section **out,
+			 unsigned *n, char *err)
 {
 	Elf *e = elf;
 	size_t shnum, shstrndx;
@@ -26,7 +27,9 @@ int elf_alloc_sections(void *elf, struct elf_section **out, unsigned *n,
 	unsigned k = 0;
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn)) != NULL;) {
 		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+		if (!gelf_getshdr(scn, &sh))
+			memset(&sh, 0, sizeof(sh)); /* keeps the indexes */
+		if (alloc_only && !(sh.sh_flags & SHF_ALLOC))
 			continue;
 		if (k == shnum)
 			break;
@@ -35,9 +38,22 @@ int elf_alloc_sections(void *elf, struct elf_section **out, unsigned *n,
 		v[k].addr = sh.sh_addr;
 		v[k].size = sh.sh_size;
 		v[k].flags = sh.sh_flags;
+		v[k].type = sh.sh_type;
 		k++;
 	}
 	*out = v;
 	*n = k;
 	return 0;
+}
+
+int elf_alloc_sections(void *elf, struct elf_section **out, unsigned *n,
+		       char *err)
+{
+	return list_sections(elf, true, out, n, err);
+}
+
+int elf_all_sections(void *elf, struct elf_section **out, unsigned *n,
+		     char *err)
+{
+	return list_sections(elf, false, out, n, err);
 }

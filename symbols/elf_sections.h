@@ -13,10 +13,15 @@ struct elf_section {
 	char name[ELF_SECTION_NAME_MAX]; /* truncated if longer */
 	uint64_t addr, size;             /* link address (0 in a .ko) */
 	uint64_t flags;                  /* SHF_* */
+	uint32_t type;                   /* SHT_* */
 };
 
 /* The SHF_ALLOC sections of elf (an Elf *), in order; *out is malloc'd. */
 int elf_alloc_sections(void *elf, struct elf_section **out, unsigned *n,
 		       char *err);
+/* Every section but the null one, in index order: (*out)[i] is section
+ * i + 1. */
+int elf_all_sections(void *elf, struct elf_section **out, unsigned *n,
+		     char *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,10 +123,16 @@ static int out_align(struct elf_out *o, size_t a)
 	return o->len % a ? out_put(o, zero, a - o->len % a) : 0;
 }
 
+/* One section header of a map: a section of the object, or a stand-in. */
+struct out_sec {
+	const char *name, *suffix;
+	uint32_t type;
+	uint64_t flags, addr, size;
+};
+
 static int write_elf(const char *path, uint16_t type, uint16_t machine,
-		     uint64_t entry,
-		     const struct elf_section *secs, const unsigned *order,
-		     unsigned n, const char *link, uint32_t crc, char *err)
+		     uint64_t entry, const struct out_sec *secs, unsigned n,
+		     const char *link, uint32_t crc, char *err)
 {
 	struct elf_out o = { 0 };
 	Elf64_Ehdr eh = { 0 };
@@ -139,8 +146,8 @@ static int write_elf(const char *path, uint16_t type, uint16_t machine,
 		goto nomem;
 	for (unsigned i = 0; i < n; i++) {
 		name_off[i] = o.len - names;
-		if (out_put(&o, secs[order[i]].name,
-			    strlen(secs[order[i]].name) + 1))
+		if (out_put(&o, secs[i].name, strlen(secs[i].name)) ||
+		    out_put(&o, secs[i].suffix, strlen(secs[i].suffix) + 1))
 			goto nomem;
 	}
 	size_t link_name = o.len - names, strtab_name = 0;
@@ -170,12 +177,11 @@ static int write_elf(const char *path, uint16_t type, uint16_t machine,
 	if (out_put(&o, &sh, sizeof(sh)))
 		goto nomem;
 	for (unsigned i = 0; i < n; i++) {
-		const struct elf_section *s = &secs[order[i]];
 		sh = (Elf64_Shdr){ .sh_name = (Elf64_Word)name_off[i],
-				   .sh_type = SHT_NOBITS,
-				   .sh_flags = s->flags,
-				   .sh_addr = s->addr,
-				   .sh_size = s->size,
+				   .sh_type = secs[i].type,
+				   .sh_flags = secs[i].flags,
+				   .sh_addr = secs[i].addr,
+				   .sh_size = secs[i].size,
 				   .sh_addralign = 1 };
 		if (out_put(&o, &sh, sizeof(sh)))
 			goto nomem;
@@ -235,7 +241,40 @@ int symfile_placeholder(const char *dir, uint16_t machine, const char *arch,
 	    snprintf(path, path_len, "%s/lkstub-kernel-%s", dir, arch) >=
 		    (int)path_len)
 		return set_err(err, "%s: path too long", dir);
-	return write_elf(path, ET_EXEC, machine, 0, NULL, NULL, 0, NULL, 0, err);
+	return write_elf(path, ET_EXEC, machine, 0, NULL, 0, NULL, 0, err);
+}
+
+/* dir/NAME -> the object (made again when it points elsewhere), then the
+ * map at path. */
+static int link_and_write(const char *dir, const char *name, const char *path,
+			  const char *object_path, uint32_t crc, uint16_t type,
+			  uint16_t machine, uint64_t entry,
+			  const struct out_sec *out, unsigned n, char *err)
+{
+	char link[PATH_MAX], real[PATH_MAX], cur[PATH_MAX];
+	if (snprintf(link, sizeof(link), "%s/%s", dir, name) >=
+	    (int)sizeof(link))
+		return set_err(err, "%s: path too long", name);
+	if (!realpath(object_path, real))
+		return set_err(err, "%s: %s", object_path, strerror(errno));
+	ssize_t l = readlink(link, cur, sizeof(cur) - 1);
+	if (l < 0 || (size_t)l >= sizeof(cur) - 1 ||
+	    (cur[l] = '\0', strcmp(cur, real))) {
+		unlink(link);
+		if (symlink(real, link))
+			return set_err(err, "%s: %s", link, strerror(errno));
+	}
+	return write_elf(path, type, machine, entry, out, n, name, crc, err);
+}
+
+static int map_path(const char *dir, const char *name, const char *tag,
+		    char *path, size_t path_len, char *err)
+{
+	if (strchr(name, '/') || strchr(tag, '/') ||
+	    snprintf(path, path_len, "%s/%s@%s.lkstub", dir, name, tag) >=
+		    (int)path_len)
+		return set_err(err, "%s: bad name or path too long", name);
+	return 0;
 }
 
 int symfile_section_map(const char *dir, const char *name, const char *tag,
@@ -245,13 +284,8 @@ int symfile_section_map(const char *dir, const char *name, const char *tag,
 			unsigned n, unsigned *order, char *path,
 			size_t path_len, char *err)
 {
-	char link[PATH_MAX];
-	if (strchr(name, '/') || strchr(tag, '/') ||
-	    snprintf(link, sizeof(link), "%s/%s", dir, name) >=
-		    (int)sizeof(link) ||
-	    snprintf(path, path_len, "%s/%s@%s.lkstub", dir, name, tag) >=
-		    (int)path_len)
-		return set_err(err, "%s: bad name or path too long", name);
+	if (map_path(dir, name, tag, path, path_len, err))
+		return -1;
 	/* Sections that stay at 0 first (see the header), then the rest in
 	 * their own order. */
 	unsigned k = 0;
@@ -261,17 +295,81 @@ int symfile_section_map(const char *dir, const char *name, const char *tag,
 	for (unsigned i = 0; i < n; i++)
 		if (secs[i].addr + addrs[i] != 0)
 			order[k++] = i;
-	char real[PATH_MAX];
-	if (!realpath(object_path, real))
-		return set_err(err, "%s: %s", object_path, strerror(errno));
-	char cur[PATH_MAX];
-	ssize_t l = readlink(link, cur, sizeof(cur) - 1);
-	if (l < 0 || (size_t)l >= sizeof(cur) - 1 ||
-	    (cur[l] = '\0', strcmp(cur, real))) {
-		unlink(link);
-		if (symlink(real, link))
-			return set_err(err, "%s: %s", link, strerror(errno));
+	struct out_sec *out = calloc(n ? n : 1, sizeof(*out));
+	if (!out)
+		return set_err(err, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		const struct elf_section *sec = &secs[order[i]];
+		out[i] = (struct out_sec){ .name = sec->name, .suffix = "",
+					   .type = SHT_NOBITS,
+					   .flags = sec->flags,
+					   .addr = sec->addr,
+					   .size = sec->size };
 	}
-	return write_elf(path, type, machine, entry, secs, order, n, name, crc,
-			 err);
+	int rc = link_and_write(dir, name, path, object_path, crc, type,
+				machine, entry, out, n, err);
+	free(out);
+	return rc;
+}
+
+/* Does BFD (gdb's reader) make a section of this header? Not of the
+ * symbol and string tables, nor of relocations that belong to a section;
+ * the map has none in their place either, so that both files number
+ * their sections alike. */
+static bool bfd_makes_section(const struct elf_section *s)
+{
+	switch (s->type) {
+	case SHT_NULL:
+	case SHT_SYMTAB:
+	case SHT_STRTAB:
+	case SHT_SYMTAB_SHNDX:
+		return false;
+	case SHT_REL:
+	case SHT_RELA:
+		return s->flags & SHF_ALLOC;
+	}
+	return true;
+}
+
+int symfile_indexed_map(const char *dir, const char *name, const char *tag,
+			const char *object_path, uint32_t crc, uint16_t type,
+			uint16_t machine, uint64_t entry,
+			const struct elf_section *secs, const uint64_t *offsets,
+			unsigned n, uint64_t *addrs, unsigned *nr_addrs,
+			char *path, size_t path_len, char *err)
+{
+	if (map_path(dir, name, tag, path, path_len, err))
+		return -1;
+	struct out_sec *out = calloc(n ? n : 1, sizeof(*out));
+	if (!out)
+		return set_err(err, "out of memory");
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct elf_section *sec = &secs[i];
+		/* Not loaded: nameless and empty (a .debug_* name would make
+		 * gdb look for DWARF in the map). */
+		out[i] = (struct out_sec){ .name = "", .suffix = "",
+					   .type = bfd_makes_section(sec)
+							   ? SHT_PROGBITS
+							   : SHT_NULL };
+		if (!(sec->flags & SHF_ALLOC))
+			continue;
+		out[i] = (struct out_sec){ .name = sec->name, .suffix = "",
+					   .type = SHT_NOBITS,
+					   .flags = sec->flags,
+					   .addr = sec->addr,
+					   .size = sec->size };
+		addrs[k] = offsets[i];
+		if (sec->addr + offsets[i] == 0) { /* stays at 0: the header */
+			out[i].suffix = ".lkstub-at-0";
+			out[i].addr = 1;
+			addrs[k] = 0;
+		}
+		k++;
+	}
+	*nr_addrs = k;
+	int rc = link_and_write(dir, name, path, object_path, crc, type,
+				machine, entry, out, n, err);
+	free(out);
+	return rc;
 }

@@ -46,6 +46,21 @@ int symfile_section_map(const char *dir, const char *name, const char *tag,
 			unsigned n, unsigned *order, char *path,
 			size_t path_len, char *err);
 
+/* The vmlinux's map: numbered as the object (secs are all its sections,
+ * elf_all_sections; offsets[i] what gdb adds to section i), so that gdb
+ * places the vmlinux's ELF symbols right too (it takes a minimal symbol's
+ * section number as the map's). A section that stays at 0 is renamed in
+ * the map (the vmlinux's then matches none and keeps offset 0) and put at
+ * 1, moved by 0. addrs[0..*nr_addrs) get the library list's values, one
+ * per allocated section. (Kept to the vmlinux: with relocatable modules
+ * this numbering put data wrong on arm64 in a trial.) */
+int symfile_indexed_map(const char *dir, const char *name, const char *tag,
+			const char *object_path, uint32_t crc, uint16_t type,
+			uint16_t machine, uint64_t entry,
+			const struct elf_section *secs, const uint64_t *offsets,
+			unsigned n, uint64_t *addrs, unsigned *nr_addrs,
+			char *path, size_t path_len, char *err);
+
 /* mkdir -p for a cache directory (mode 0700). */
 int symfile_mkdirs(const char *dir, char *err);
 

@@ -93,12 +93,12 @@ int kernel_symbols_init(struct kernel_target *kt, const char *cache,
 	if (symfile_mkdirs(sub, err) ||
 	    symfile_placeholder(root, kt->vm->machine, kt->ki.arch->name,
 				ks->exec_file, sizeof(ks->exec_file), err) ||
-	    elf_alloc_sections(kt->vm->elf, &ks->secs, &ks->nr_secs, err))
+	    elf_all_sections(kt->vm->elf, &ks->secs, &ks->nr_secs, err))
 		return -1;
 	ks->offsets = calloc(ks->nr_secs ? ks->nr_secs : 1,
 			     sizeof(*ks->offsets));
-	ks->order = calloc(ks->nr_secs ? ks->nr_secs : 1, sizeof(*ks->order));
-	if (!ks->offsets || !ks->order)
+	ks->addrs = calloc(ks->nr_secs ? ks->nr_secs : 1, sizeof(*ks->addrs));
+	if (!ks->offsets || !ks->addrs)
 		return set_err(err, "out of memory");
 	if (vmlinux_crc(kt, &ks->crc, err))
 		return -1;
@@ -132,24 +132,17 @@ static int add_vmlinux(struct kernel_target *kt, char *err)
 		snprintf(tag, sizeof(tag), "%llx",
 			 (unsigned long long)kt->ki.kaslr_offset);
 		ks->map[0] = '\0';
-		if (symfile_section_map(ks->dir, ks->name, tag, kt->vm->path,
+		if (symfile_indexed_map(ks->dir, ks->name, tag, kt->vm->path,
 					ks->crc, ks->type, kt->vm->machine,
 					ks->entry, ks->secs, ks->offsets,
-					ks->nr_secs, ks->order, ks->map,
-					sizeof(ks->map), err)) {
+					ks->nr_secs, ks->addrs, &ks->nr_addrs,
+					ks->map, sizeof(ks->map), err)) {
 			ks->map[0] = '\0';
 			return -1;
 		}
 		ks->map_offset = kt->ki.kaslr_offset;
 	}
-	uint64_t *addrs = calloc(ks->nr_secs ? ks->nr_secs : 1,
-				 sizeof(*addrs));
-	if (!addrs)
-		return set_err(err, "out of memory");
-	for (unsigned i = 0; i < ks->nr_secs; i++)
-		addrs[i] = ks->offsets[ks->order[i]];
-	library_list_add(&ks->libraries, ks->map, addrs, ks->nr_secs);
-	free(addrs);
+	library_list_add(&ks->libraries, ks->map, ks->addrs, ks->nr_addrs);
 	return 0;
 }
 
@@ -382,7 +375,7 @@ void kernel_symbols_free(struct kernel_target *kt)
 	struct kernel_symbols *ks = &kt->sym;
 	free(ks->secs);
 	free(ks->offsets);
-	free(ks->order);
+	free(ks->addrs);
 	strbuf_free(&ks->libraries);
 	for (size_t j = 0; j < ks->nr_offered; j++)
 		drop_offer(&ks->offered[j]);

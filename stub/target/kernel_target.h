@@ -53,9 +53,10 @@ struct kernel_symbols {
 	uint32_t crc;                /* of the vmlinux, for its debuglink */
 	uint64_t entry;              /* its e_entry */
 	uint16_t type;               /* its e_type */
-	struct elf_section *secs;    /* the vmlinux's allocated sections */
+	struct elf_section *secs;    /* the vmlinux's sections */
 	uint64_t *offsets;           /* what gdb adds to each */
-	unsigned *order;             /* section order in the map */
+	uint64_t *addrs;             /* the library list's, per allocated one */
+	unsigned nr_addrs;
 	char map[PATH_MAX];          /* the map, made for map_offset */
 	uint64_t map_offset;
 	unsigned nr_secs;

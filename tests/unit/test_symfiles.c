@@ -232,6 +232,71 @@ static void test_section_map(void **state)
 	unlink(obj2);
 }
 
+/* The vmlinux's map keeps the object's section numbers (gdb places its
+ * ELF symbols by them): the allocated sections NOBITS at their index, the
+ * rest nameless (SHT_NULL where BFD makes no section: symbol and string
+ * tables); a section that stays at 0 renamed and put at 1, moved by 0. */
+static void test_indexed_map(void **state)
+{
+	(void)state;
+	char obj[64], map[PATH_MAX], err[ERR_LEN];
+	make_object(obj);
+	int ofd;
+	Elf *oe = open_elf(obj, &ofd);
+	struct elf_section *s;
+	unsigned n, nr;
+	assert_int_equal(elf_all_sections(oe, &s, &n, err), 0);
+	size_t oshnum;
+	assert_int_equal(elf_getshdrnum(oe, &oshnum), 0);
+	assert_int_equal(n, oshnum - 1);
+	uint64_t offs[64], addrs[64];
+	assert_true(n <= 64);
+	const uint64_t koff = 0x2e400000;
+	for (unsigned i = 0; i < n; i++)
+		offs[i] = s[i].addr ? koff : 0;
+	assert_int_equal(symfile_indexed_map(tmpdir, "vmlinux-i", "2e400000",
+					     obj, 7, ET_EXEC, EM_X86_64,
+					     0x1000000, s, offs, n, addrs, &nr,
+					     map, sizeof(map), err), 0);
+	assert_int_equal(nr, 4); /* .text .data..percpu .data .bss */
+	assert_true(addrs[0] == koff && addrs[1] == 0 && addrs[2] == koff &&
+		    addrs[3] == koff);
+	int fd;
+	Elf *e = open_elf(map, &fd);
+	size_t shstrndx;
+	assert_int_equal(elf_getshdrstrndx(e, &shstrndx), 0);
+	for (unsigned i = 0; i < n; i++) {
+		GElf_Shdr sh;
+		assert_non_null(gelf_getshdr(elf_getscn(e, i + 1), &sh));
+		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+		assert_non_null(name);
+		if (!(s[i].flags & SHF_ALLOC)) {
+			assert_string_equal(name, "");
+			assert_int_equal(sh.sh_type,
+					 s[i].type == SHT_SYMTAB ||
+						 s[i].type == SHT_STRTAB
+						 ? SHT_NULL
+						 : SHT_PROGBITS);
+			continue;
+		}
+		assert_int_equal(sh.sh_type, SHT_NOBITS);
+		assert_true(sh.sh_size == s[i].size);
+		if (!strcmp(s[i].name, ".data..percpu")) {
+			assert_string_equal(name, ".data..percpu.lkstub-at-0");
+			assert_true(sh.sh_addr == 1);
+		} else {
+			assert_string_equal(name, s[i].name);
+			assert_true(sh.sh_addr == s[i].addr);
+		}
+	}
+	elf_end(e);
+	close(fd);
+	free(s);
+	elf_end(oe);
+	close(ofd);
+	unlink(obj);
+}
+
 static void test_placeholder(void **state)
 {
 	(void)state;
@@ -401,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_sections),
 		cmocka_unit_test(test_crc32),
 		cmocka_unit_test(test_section_map),
+		cmocka_unit_test(test_indexed_map),
 		cmocka_unit_test(test_placeholder),
 		cmocka_unit_test(test_library_list),
 		cmocka_unit_test(test_module_files),
