@@ -5,15 +5,18 @@
  * - a placeholder executable, served as qXfer:exec-file: gdb 13 reads
  *   the library list when it connects only if it has an executable;
  * - per object file (vmlinux, module), a section map: an ELF without
- *   bytes whose sections are the object's allocated ones, those that stay
- *   at address 0 first, with a .gnu_debuglink naming the object through a
- *   symlink beside it. gdb relocates the map's sections as the library
- *   list says, then loads the object as its separate debug file with the
- *   same offsets, section by section.
+ *   bytes whose allocated sections are the object's, with a
+ *   .gnu_debuglink naming the object through a symlink beside it. gdb
+ *   relocates the map's sections as the library list says, then loads the
+ *   object as its separate debug file with the same offsets, section by
+ *   section (by name).
  *
- * Why the order: gdb takes a section whose relocated address is 0 as "no
- * address given" and moves it by the offset of the section before it,
- * unless nothing comes before it; x86_64's per-cpu section must stay at 0. */
+ * gdb takes a section whose relocated address is 0 as "no address given"
+ * and moves it by the offset of the section before it, unless nothing
+ * comes before it; x86_64's per-cpu section must stay at 0. A module map
+ * (symfile_section_map) puts such sections first; the vmlinux's map
+ * (symfile_indexed_map) keeps the vmlinux's section numbers, which gdb
+ * needs to place its ELF symbols, and renames such a section instead. */
 #ifndef LKSTUB_GDB_SYMFILES_H
 #define LKSTUB_GDB_SYMFILES_H
 
