@@ -184,6 +184,7 @@ static void offer_module(struct kernel_target *kt, const struct kmodule *m,
 	snprintf(o->name, sizeof(o->name), "%s", m->name);
 	o->addr = m->addr;
 	o->text = kmodule_section_addr(m, ".text");
+	snprintf(o->note, sizeof(o->note), "%s", m->note);
 	const char *file = module_files_find(&ks->files, m->name);
 	if (!file) {
 		snprintf(o->why, sizeof(o->why), "no object file (searched %s)",
@@ -362,8 +363,9 @@ void kernel_symbols_report(struct kernel_target *kt, struct strbuf *out)
 	for (size_t i = 0; i < ks->nr_offered; i++) {
 		const struct ks_module *o = &ks->offered[i];
 		if (o->map[0])
-			strbuf_printf(out, "  %-20s %#llx  %s\n", o->name,
-				      (unsigned long long)o->text, o->file);
+			strbuf_printf(out, "  %-20s %#llx  %s%s%s\n", o->name,
+				      (unsigned long long)o->text, o->file,
+				      o->note[0] ? "; " : "", o->note);
 		else
 			strbuf_printf(out, "  %-20s no symbols: %s\n", o->name,
 				      o->why);

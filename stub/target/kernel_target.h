@@ -42,6 +42,7 @@ struct ks_module {
 	uint64_t *addrs;             /* in map order */
 	unsigned n;
 	char why[160];               /* why it has no symbols, if so */
+	char note[96];               /* sections the guest list lacked */
 };
 
 /* What gdb is offered to load symbols from (kernel_symbols.c). */
