@@ -63,6 +63,23 @@ CONFIGS = {
     "arm64-nokaslr":  ("max", "1G", "virt", "nokaslr"),
 }
 BASE = {}   # a derived configuration: the one it copies
+# Guests for one topic: their vCPU count, the workload their init starts
+# (tests/e2e/workloads/NAME.sh, named on the kernel command line as
+# lkstub.workload=NAME) and the only check modules that run on them.
+FOCUSED = {
+    # name: (base config, vCPUs, workload, check modules)
+    "busy-x86":   ("5level-kaslr", 4, "busy", ("vcpu_checks",)),
+    "busy-arm64": ("arm64-kaslr", 4, "busy", ("vcpu_checks",)),
+}
+for _n, (_b, _cpus, _w, _mods) in FOCUSED.items():
+    _cpu, _mem, _machine, _extra = CONFIGS[_b]
+    CONFIGS[_n] = (_cpu, _mem, _machine, (_extra + " lkstub.workload=" + _w).strip())
+    BASE[_n] = _b
+WORKLOADS = os.path.join(HERE, "workloads")
+
+
+def smp_of(cfg):
+    return FOCUSED[cfg][1] if cfg in FOCUSED else 2
 
 
 def derive_config(name, base, memory=None):
@@ -121,6 +138,11 @@ for m in /lib/modules/*.ko; do
     fi
 done
 for i in 1 2 3; do sleep 1000000 & done
+# A workload named on the kernel command line starts its tasks in the
+# background and prints a line per task it started.
+for w in $(cat /proc/cmdline); do
+    case "$w" in lkstub.workload=*) sh "/workload/${w#lkstub.workload=}.sh" ;; esac
+done
 echo "KALLSYMS $(grep -w _text /proc/kallsyms)"
 echo "KALLSYMS_STEXT $(grep -w _stext /proc/kallsyms)"
 for d in /proc/[0-9]*; do read -r c < $d/comm 2>/dev/null && echo "PS ${d#/proc/} $c"; done
@@ -153,6 +175,7 @@ def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "lib/modules/late", "dev", "proc", "sys"):
         os.makedirs(os.path.join(root, d))
+    shutil.copytree(WORKLOADS, os.path.join(root, "workload"))
     shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
     with open(os.path.join(root, "init"), "w") as f:
         f.write(INIT)
@@ -296,6 +319,7 @@ class Guest:
         self.qmp = None
         self.kaslr_text = None
         self.modules = []
+        self.work = []
 
     def start(self, initrd, timeout=120, on_launch=None):
         """Boot to READY; on_launch(self) runs right after QEMU is started."""
@@ -305,7 +329,7 @@ class Guest:
                 os.unlink(p)
         arm = machine == "virt"
         cmd = ["qemu-system-aarch64" if arm else "qemu-system-x86_64",
-               "-accel", "tcg", "-cpu", cpu, "-smp", "2",
+               "-accel", "tcg", "-cpu", cpu, "-smp", str(smp_of(self.config)),
                "-m", mem,
                "-object", "memory-backend-file,id=ram0,size=%s,mem-path=%s,share=on"
                % (mem, self.ram),
@@ -353,6 +377,9 @@ class Guest:
         else:
             raise RuntimeError("no _text or _stext line in serial log")
         self.modules = re.findall(r"MODULE (\S+) loaded", text)
+        # The workload's tasks: (pid, role, cpu).
+        self.work = [(int(p), r, int(c)) for p, r, c in
+                     re.findall(r"^WORK (\d+) (\S+) (\d+)", text, re.M)]
         self.qmp = QMP(self.qmp_path)
         return self
 
@@ -893,6 +920,8 @@ class Ctx:
 def _hooks(mods, name, ctx=None):
     out = []
     for m in mods:
+        if ctx is not None and ctx.cfg in FOCUSED and m.__name__ not in FOCUSED[ctx.cfg][3]:
+            continue
         f = getattr(m, name, None)
         if f and (ctx is None or getattr(m, "applies", lambda c: True)(ctx)):
             out.append((m, f))
