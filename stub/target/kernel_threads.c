@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stub/rsp/rsp_threads.h"
+#include "stub/target/gdb_arch.h"
 #include "stub/target/kernel_target.h"
 
 /* A listing holds every CPU and every task the walk may return: nothing
@@ -196,36 +197,17 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 		 k->tgid, task_state_char(k), k->cpu, running);
 }
 
-/* Byte offset of a register in struct target_regs, or -1. */
-static int reg_slot(const struct gdb_arch *a, const char *name,
-		    unsigned *regnum, unsigned *bytes)
-{
-	unsigned off = 0;
-	for (unsigned i = 0; i < a->nr_regs && i < TARGET_MAX_REGS; i++) {
-		*bytes = a->regs[i].bits / 8;
-		if (!strcmp(a->regs[i].name, name)) {
-			*regnum = i;
-			return (*bytes == 8 || *bytes == 4) &&
-					       off + *bytes <= TARGET_MAX_REG_BYTES
-				       ? (int)off
-				       : -1;
-		}
-		off += *bytes;
-	}
-	return -1;
-}
-
 static void set_regs(const struct gdb_arch *a, struct target_regs *regs,
 		     const struct saved_regs *saved)
 {
+	/* Little-endian targets: the low bytes of the value. */
 	for (unsigned i = 0; i < saved->n; i++) {
-		unsigned regnum, bytes;
-		int off = reg_slot(a, saved->r[i].name, &regnum, &bytes);
-		if (off < 0)
-			continue;
-		/* Little-endian targets: the low bytes of the value. */
-		memcpy(regs->bytes + off, &saved->r[i].value, bytes);
-		regs->valid[regnum] = true;
+		unsigned regnum, off, bytes;
+		if (!gdb_arch_reg_slot(a, saved->r[i].name, &regnum, &off,
+				       &bytes) &&
+		    bytes <= 8)
+			gdb_arch_set_reg(a, regs, saved->r[i].name,
+					 &saved->r[i].value, bytes);
 	}
 }
 
