@@ -9,6 +9,7 @@
 #include "stub/target/kernel_target.h"
 #include "stub/cli/memory_arg.h"
 #include "stub/target/gdb_arch.h"
+#include "stub/target/vcpu_live.h"
 #include "stub/cli/options.h"
 #include "stub/rsp/server.h"
 #include "common/err.h"
@@ -87,6 +88,20 @@ int main(int argc, char **argv)
 	kernel_target_refresh_cpus(&kt);
 	kernel_target_init_tasks(&kt);
 	memory_arg_cpu_regs(&ma, &kt);
+	static struct vcpu_live vcpu;
+	if (opts.qmp) {
+		/* QEMU may be unreachable now: registers stay unknown and
+		 * the link is tried again when gdb asks for them. */
+		if (vcpu_live_init(&vcpu, opts.qmp, NULL, vm.machine,
+				   kt.gdb_arch, kt.ki.arch, opts.no_pause,
+				   err)) {
+			fprintf(stderr, "lkstub: %s\n", err);
+			return 1;
+		}
+		kt.vcpu = &vcpu;
+		kt.mmio = opts.mmio;
+		kt.control = opts.control;
+	}
 	if (!opts.no_symbols &&
 	    kernel_symbols_init(&kt, opts.cache, opts.module_dirs,
 				opts.nr_module_dirs, err))
@@ -114,6 +129,12 @@ int main(int argc, char **argv)
 
 	int rc = server_run(srv);
 	server_close(srv);
+	if (kt.vcpu) {
+		/* Never leave the VM stopped behind. */
+		if (vcpu_live_cont(kt.vcpu, err))
+			fprintf(stderr, "lkstub: %s\n", err);
+		vcpu_live_free(kt.vcpu);
+	}
 	kernel_symbols_free(&kt);
 	guest_mem_close(&mem);
 	vmlinux_close(&vm);

@@ -23,7 +23,19 @@ const char options_usage[] =
 "  -r, --region GPA:SIZE[@FILEOFFSET]   explicit guest-physical layout,\n"
 "                         repeatable (without @, right after the previous);\n"
 "                         with pid:PID, @ is the VMM's virtual address\n"
-"      --qmp SOCKET       with pid:PID, ask QEMU where guest RAM is\n"
+"      --qmp SOCKET       QEMU's QMP socket (a RAM file or pid:PID of a live\n"
+"                         QEMU): the vCPUs' registers for CPU threads and\n"
+"                         running tasks, read with the VM paused for the\n"
+"                         moment it takes; with pid:PID also where RAM is.\n"
+"                         Give lkstub a QMP socket of its own (-qmp twice):\n"
+"                         QEMU serves one client per socket\n"
+"      --no-pause         with --qmp, never pause the VM: running CPUs'\n"
+"                         registers stay unknown unless it is paused\n"
+"      --control          with --qmp, gdb's interrupt stops the VM, continue\n"
+"                         resumes it, detach resumes it if lkstub stopped it\n"
+"      --mmio             with --qmp, read kernel addresses that map device\n"
+"                         registers (ioremap) through QEMU: such a read can\n"
+"                         have side effects on the device\n"
 "  -w, --write            allow gdb to write guest memory (read-only otherwise)\n"
 "      --kaslr-offset N   override the KASLR offset discovery finds\n"
 "      --phys-base N      override phys_base (both: skip discovery)\n"
@@ -43,7 +55,8 @@ const char options_usage[] =
 
 enum {
 	OPT_KASLR = 256, OPT_PHYS_BASE, OPT_DISCOVER, OPT_WAIT, OPT_QMP,
-	OPT_CACHE, OPT_NO_SYMBOLS, OPT_MODULES,
+	OPT_CACHE, OPT_NO_SYMBOLS, OPT_MODULES, OPT_NO_PAUSE, OPT_CONTROL,
+	OPT_MMIO,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +73,9 @@ static const struct option long_opts[] = {
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "no-symbols", no_argument, NULL, OPT_NO_SYMBOLS },
 	{ "modules", required_argument, NULL, OPT_MODULES },
+	{ "no-pause", no_argument, NULL, OPT_NO_PAUSE },
+	{ "control", no_argument, NULL, OPT_CONTROL },
+	{ "mmio", no_argument, NULL, OPT_MMIO },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -162,6 +178,15 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 		case OPT_NO_SYMBOLS:
 			o->no_symbols = true;
 			break;
+		case OPT_NO_PAUSE:
+			o->no_pause = true;
+			break;
+		case OPT_CONTROL:
+			o->control = true;
+			break;
+		case OPT_MMIO:
+			o->mmio = true;
+			break;
 		case OPT_WAIT:
 			o->wait = true;
 			if (optarg) {
@@ -202,10 +227,16 @@ int options_parse(struct options *o, int argc, char **argv, char *err)
 	if (pid < 0)
 		return set_err(err, "%s: expected pid:PID", o->memory);
 	bool is_pid = pid > 0;
-	if (o->qmp && !is_pid)
-		return set_err(err, "--qmp needs MEMORY = pid:PID");
-	if (o->qmp && o->nr_regions)
-		return set_err(err, "--qmp and --region exclude each other");
+	if (o->qmp && is_pid && o->nr_regions)
+		return set_err(err, "--qmp and --region exclude each other "
+			       "with pid:PID");
+	if (!o->qmp && (o->no_pause || o->control || o->mmio))
+		return set_err(err, "%s needs --qmp SOCKET",
+			       o->no_pause ? "--no-pause"
+			       : o->control ? "--control" : "--mmio");
+	if (o->control && o->no_pause)
+		return set_err(err, "--control and --no-pause exclude each "
+			       "other");
 	if (is_pid) {
 		for (unsigned i = 0; i < o->nr_regions; i++)
 			if (o->regions[i].offset == LAYOUT_OFFSET_NEXT)

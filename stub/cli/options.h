@@ -15,7 +15,10 @@ struct options {
 	const char *memory;
 	const char *vmlinux;
 	const char *listen;
-	const char *qmp;      /* QEMU's QMP socket, for MEMORY = pid:PID */
+	const char *qmp;      /* QEMU's QMP socket (--qmp) */
+	bool no_pause;        /* --no-pause */
+	bool control;         /* --control */
+	bool mmio;            /* --mmio */
 	enum layout_kind layout;
 	struct guest_region regions[OPTIONS_MAX_REGIONS];
 	unsigned nr_regions;

@@ -42,7 +42,7 @@ bool rsp_xfer_is_last(size_t total, uint64_t offset, uint64_t length);
 /* rsp_cmd_monitor.c */
 rsp_handler rsp_cmd_qRcmd;
 /* rsp_cmd_run.c */
-rsp_handler rsp_cmd_resume, rsp_cmd_vCont, rsp_cmd_vCont_query,
+rsp_handler rsp_cmd_resume, rsp_cmd_continue, rsp_cmd_vCont, rsp_cmd_vCont_query,
 	rsp_cmd_detach, rsp_cmd_kill, rsp_cmd_vKill;
 
 #endif

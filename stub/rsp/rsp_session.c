@@ -22,6 +22,10 @@ int rsp_session_init(struct rsp_session *s, struct target *t,
 
 void rsp_session_free(struct rsp_session *s)
 {
+	/* A client gone without detaching leaves the VM as it found it. */
+	const struct target *t = s->target;
+	if (t && (s->running || s->stopped_vm) && t->ops->vm_resume)
+		t->ops->vm_resume(t->ctx, true);
 	strbuf_free(&s->last);
 	free(s->scratch);
 	s->scratch = NULL;
@@ -131,6 +135,22 @@ static void reject_packet(struct rsp_session *s, enum rsp_status st,
 	rsp_reply_end(&r);
 }
 
+/* gdb's interrupt of a VM it resumed: stop it, then the stop reply the
+ * continue was waiting for, SIGINT. */
+static void interrupt(struct rsp_session *s, struct strbuf *out)
+{
+	const struct target *t = s->target;
+	s->running = false;
+	if (t->ops->vm_stop && t->ops->vm_stop(t->ctx) == 0)
+		s->stopped_vm = true;
+	struct rsp_reply r;
+	rsp_reply_begin(&r, out);
+	rsp_stop_reply(s, 2, &r);
+	rsp_reply_end(&r);
+	if (!s->no_ack)
+		remember_last(s, out, r.packet_start);
+}
+
 bool rsp_session_event(struct rsp_session *s, enum rsp_event ev,
 		       const char *pkt, size_t len, struct strbuf *out)
 {
@@ -144,11 +164,14 @@ bool rsp_session_event(struct rsp_session *s, enum rsp_event ev,
 		reply_packet(s, pkt, len, out);
 		break;
 	case RSP_EV_INTERRUPT:
-		/* Nothing runs: every resume was answered with a stop at
-		 * once, so gdb's interrupt has nothing to stop. A stop reply
-		 * here would be taken as the answer to gdb's next packet (gdb
-		 * in async mode, IDEs' -exec-interrupt, sends one while
-		 * stopped); QEMU's stub ignores it too when the VM is stopped. */
+		/* Unless gdb resumed the VM (--control), nothing runs: every
+		 * resume was answered with a stop at once, so gdb's interrupt
+		 * has nothing to stop. A stop reply then would be taken as
+		 * the answer to gdb's next packet (gdb in async mode, IDEs'
+		 * -exec-interrupt, sends one while stopped); QEMU's stub
+		 * ignores it too when the VM is stopped. */
+		if (s->running)
+			interrupt(s, out);
 		break;
 	case RSP_EV_NAK:
 		if (!s->no_ack && s->last.len)

@@ -29,6 +29,8 @@ struct rsp_session {
 	struct rsp_threads *threads; /* listings, shared with other sessions */
 	bool no_ack;          /* QStartNoAckMode accepted */
 	bool closing;         /* k received: drop the connection */
+	bool running;         /* resumed the VM: the stop reply waits for ^C */
+	bool stopped_vm;      /* this client's interrupt stopped the VM */
 	uint32_t g_thread;    /* Hg selection; 0 = any (first thread) */
 	uint32_t c_thread;    /* Hc selection; 0 = any/all */
 	/* The listing being paged (qsThreadInfo, qXfer:threads), held until

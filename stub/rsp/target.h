@@ -79,6 +79,13 @@ struct target_ops {
 	 * readable, without blocking. May be NULL. */
 	int (*busy_fd)(void *t);
 	void (*busy_done)(void *t);
+	/* Control of the VM, when the user allowed it (else NULL: the guest
+	 * runs on whatever gdb does). vm_resume runs it for gdb's continue
+	 * (0: it runs; the stop reply then waits for gdb's interrupt);
+	 * detaching: only if vm_stop stopped it. vm_stop stops it for the
+	 * interrupt (0: stopped). */
+	int (*vm_resume)(void *t, bool detaching);
+	int (*vm_stop)(void *t);
 };
 
 struct target {

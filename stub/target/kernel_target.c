@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "stub/target/vcpu_live.h"
 
 #define SUMMARY_REGIONS 16 /* regions the summary lists one by one */
 
@@ -12,10 +13,53 @@ static const struct gdb_arch *kt_arch(void *t)
 	return ((struct kernel_target *)t)->gdb_arch;
 }
 
+/* Device registers (ioremap): a kernel address whose page maps a
+ * guest-physical address outside RAM. With --mmio the bytes up to the end
+ * of that page are read through QEMU; returns how many, 0 when refused. */
+static size_t device_read(struct kernel_target *kt, uint64_t va, void *buf,
+			  size_t len)
+{
+	struct kva_xlat x;
+	uint8_t probe;
+	if (kva_translate(&kt->ki.as, va, &x, NULL) != PT_OK ||
+	    guest_mem_read(kt->mem, x.pa, &probe, 1) == 1)
+		return 0; /* unmapped, or RAM that failed otherwise */
+	size_t n = len < x.span ? len : (size_t)x.span;
+	size_t page = 4096 - (size_t)(x.pa & 4095);
+	n = n < page ? n : page;
+	char err[ERR_LEN];
+	if (!kt->mmio || !kt->vcpu) {
+		if (kt->mmio_refusals++ < 8)
+			fprintf(stderr, "lkstub: %#llx maps guest-physical "
+				"%#llx, outside RAM (device registers): not "
+				"read; --qmp with --mmio reads them through "
+				"QEMU\n", (unsigned long long)va,
+				(unsigned long long)x.pa);
+		return 0;
+	}
+	if (vcpu_live_phys_read(kt->vcpu, x.pa, buf, n, err)) {
+		fprintf(stderr, "lkstub: --mmio read of %#llx: %s\n",
+			(unsigned long long)x.pa, err);
+		return 0;
+	}
+	return n;
+}
+
 static size_t kt_read_mem(void *t, uint64_t addr, void *buf, size_t len)
 {
 	struct kernel_target *kt = t;
-	return kva_read(&kt->ki.as, addr, buf, len);
+	size_t got = kva_read(&kt->ki.as, addr, buf, len);
+	while (got < len) {
+		size_t n = device_read(kt, addr + got, (uint8_t *)buf + got,
+				       len - got);
+		if (!n)
+			break;
+		got += n;
+		if (got < len)
+			got += kva_read(&kt->ki.as, addr + got,
+					(uint8_t *)buf + got, len - got);
+	}
+	return got;
 }
 
 static int kt_write_mem(void *t, uint64_t addr, const void *buf, size_t len,
@@ -130,6 +174,7 @@ static void kt_on_attach(void *t)
 	else
 		rescan_on_attach(kt); /* rescan_child.c */
 	kernel_target_refresh_cpus(kt);
+	kt->generation++;
 }
 
 static int kt_busy_fd(void *t)
@@ -140,6 +185,36 @@ static int kt_busy_fd(void *t)
 static void kt_busy_done(void *t)
 {
 	rescan_child_finish(t);
+}
+
+/* --control: gdb's continue and interrupt run and stop the VM. */
+static int kt_vm_resume(void *t, bool detaching)
+{
+	struct kernel_target *kt = t;
+	char err[ERR_LEN];
+	if (!kt->control || !kt->vcpu)
+		return -1;
+	if (!detaching)
+		kt->vcpu->stopped_by_us = true; /* continue: resume it anyway */
+	if (vcpu_live_cont(kt->vcpu, err)) {
+		fprintf(stderr, "lkstub: resuming the VM: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int kt_vm_stop(void *t)
+{
+	struct kernel_target *kt = t;
+	char err[ERR_LEN];
+	if (!kt->control || !kt->vcpu)
+		return -1;
+	if (vcpu_live_stop(kt->vcpu, err)) {
+		fprintf(stderr, "lkstub: stopping the VM: %s\n", err);
+		return -1;
+	}
+	kt->generation++; /* what the CPUs do now */
+	return 0;
 }
 
 const struct target_ops kernel_target_ops = {
@@ -158,6 +233,8 @@ const struct target_ops kernel_target_ops = {
 	.on_attach = kt_on_attach,
 	.busy_fd = kt_busy_fd,
 	.busy_done = kt_busy_done,
+	.vm_resume = kt_vm_resume,
+	.vm_stop = kt_vm_stop,
 };
 
 void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
@@ -219,6 +296,8 @@ void kernel_target_summary(const struct kernel_target *kt, struct strbuf *out)
 					      kt->cpu_ctl[i].r[j].value);
 		strbuf_putc(out, '\n');
 	}
+	if (kt->vcpu)
+		vcpu_live_info(kt->vcpu, out);
 	strbuf_printf(out, "  threads       %s\n",
 		      kt->tasks_note[0] ? kt->tasks_note
 					: "CPUs, then every task (BTF layouts)");

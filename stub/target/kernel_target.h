@@ -94,6 +94,14 @@ struct kernel_target {
 	/* Control state of the i-th CPU from QEMU's dump notes (CR3, ...). */
 	struct saved_regs *cpu_ctl;
 	unsigned nr_cpu_ctl;
+	/* A live QEMU's vCPUs over QMP (--qmp), or NULL. Their registers are
+	 * read at most once per refresh: generation grows with each thread
+	 * listing and each attach. */
+	struct vcpu_live *vcpu;
+	uint64_t generation;
+	bool mmio;    /* --mmio: kernel addresses outside RAM read via QEMU */
+	bool control; /* --control: interrupt stops the VM, continue resumes */
+	unsigned mmio_refusals; /* device reads refused (said up to 8 times) */
 
 	/* How to find the kernel (at start and again after a reboot): set by
 	 * the caller, which knows what the memory is. */

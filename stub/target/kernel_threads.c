@@ -7,6 +7,7 @@
 
 #include "stub/rsp/rsp_threads.h"
 #include "stub/target/gdb_arch.h"
+#include "stub/target/vcpu_live.h"
 #include "stub/target/kernel_target.h"
 
 /* A listing holds every CPU and every task the walk may return: nothing
@@ -122,6 +123,7 @@ unsigned kt_thread_ids(void *t, uint32_t *ids, unsigned max)
 		return 1;
 	}
 	snapshot(kt);
+	kt->generation++; /* gdb looks afresh: so do the vCPU registers */
 	unsigned n = 0;
 	for (unsigned i = 0; i < kt->nr_cpus && n < max; i++)
 		ids[n++] = kt->cpus[i] + 1u;
@@ -175,9 +177,9 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 	int c = cpu_index(kt, tid);
 	if (c >= 0) {
 		snprintf(buf, len, "CPU#%u [%s]", kt->cpus[c],
-			 kt_cpu_has_regs(kt, c)
-				 ? "registers from the dump"
-				 : "live guest RAM: registers unknown");
+			 kt_cpu_has_regs(kt, c) ? "registers from the dump"
+			 : kt->vcpu ? "registers from QEMU (QMP)"
+				    : "live guest RAM: registers unknown");
 		return;
 	}
 	const struct ktask *k = task_by_tid(kt, tid);
@@ -190,8 +192,10 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 		int kc = k->cpu >= 0 ? cpu_index(kt, (uint32_t)k->cpu + 1) : -1;
 		running = kt_cpu_has_regs(kt, kc)
 				  ? ", running: registers from the dump"
-				  : ", running: registers unknown on a live "
-				    "guest";
+				  : kt->vcpu ? ", running: its CPU's registers "
+					       "(QMP)"
+					     : ", running: registers unknown on "
+					       "a live guest";
 	}
 	snprintf(buf, len, "pid %d, tgid %d, state %c, cpu %d%s", k->pid,
 		 k->tgid, task_state_char(k), k->cpu, running);
@@ -211,10 +215,36 @@ static void set_regs(const struct gdb_arch *a, struct target_regs *regs,
 	}
 }
 
+/* The registers of the CPU at index c of kt->cpus from QEMU over QMP,
+ * into regs; false when unknown. */
+static bool live_cpu_regs(struct kernel_target *kt, int c,
+			  struct target_regs *regs)
+{
+	if (!kt->vcpu || c < 0)
+		return false;
+	const struct vcpu_state *st =
+		vcpu_live_get(kt->vcpu, kt->cpus[c], kt->generation);
+	if (!st)
+		return false;
+	const struct gdb_arch *a = kt->gdb_arch;
+	unsigned off = 0;
+	for (unsigned i = 0; i < a->nr_regs && i < TARGET_MAX_REGS; i++) {
+		unsigned bytes = a->regs[i].bits / 8;
+		if (off + bytes > TARGET_MAX_REG_BYTES)
+			break;
+		if (st->regs.valid[i]) {
+			memcpy(regs->bytes + off, st->regs.bytes + off, bytes);
+			regs->valid[i] = true;
+		}
+		off += bytes;
+	}
+	return true;
+}
+
 /* A live guest's vCPU registers are not in its RAM: a running task or a
- * CPU gets only a PC of 0 (gdb needs one to have a frame), unless a dump
- * recorded the CPU's registers. A task that is switched out gets the
- * registers its context-switch frame saved. */
+ * CPU gets them from QEMU over QMP (--qmp) or a dump's notes, else only
+ * a PC of 0 (gdb needs one to have a frame). A task that is switched out
+ * gets the registers its context-switch frame saved. */
 void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 {
 	struct kernel_target *kt = t;
@@ -247,6 +277,8 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 		set_regs(a, regs, &kt->cpu_regs[c]);
 		return;
 	}
+	if (live_cpu_regs(kt, c, regs))
+		return;
 	if (a->pc_regnum < a->nr_regs)
 		regs->valid[a->pc_regnum] = true;
 }

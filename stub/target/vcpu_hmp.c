@@ -251,8 +251,16 @@ static void parse_aarch64(const char *p, const char *end,
 	}
 }
 
-const struct vcpu_hmp_ops vcpu_hmp_x86_64 = { "x86_64", parse_x86_64 };
-const struct vcpu_hmp_ops vcpu_hmp_aarch64 = { "aarch64", parse_aarch64 };
+const struct vcpu_hmp_ops vcpu_hmp_x86_64 = {
+	.name = "x86_64",
+	.parse = parse_x86_64,
+	.dump_notes = true,
+	.lapic_tpr = true,
+};
+const struct vcpu_hmp_ops vcpu_hmp_aarch64 = {
+	.name = "aarch64",
+	.parse = parse_aarch64,
+};
 
 const struct vcpu_hmp_ops *vcpu_hmp_for(unsigned elf_machine)
 {

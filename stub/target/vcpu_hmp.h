@@ -26,6 +26,10 @@ struct vcpu_hmp_ops {
 	const char *name;
 	void (*parse)(const char *block, const char *end,
 		      const struct gdb_arch *a, struct vcpu_state *s);
+	/* What the text lacks and QEMU has elsewhere (x86): kernel_gs_base
+	 * in a dump's CPU-state notes, CR8 in the local APIC's TPR. */
+	bool dump_notes;
+	bool lapic_tpr;
 };
 
 extern const struct vcpu_hmp_ops vcpu_hmp_x86_64;

@@ -161,7 +161,8 @@ static void test_usage_options_all_parse(void **state)
 		{ "--wait", NULL },     { "--help", NULL },
 		{ "--version", NULL },  { "--qmp", "/run/qmp.sock" },
 		{ "--cache", "/tmp/c" }, { "--no-symbols", NULL },
-		{ "--modules", "/tmp/m" },
+		{ "--modules", "/tmp/m" }, { "--no-pause", NULL },
+		{ "--control", NULL },  { "--mmio", NULL },
 	};
 	unsigned seen = 0;
 	for (const char *p = options_usage; (p = strstr(p, "--")); p += 2) {
@@ -180,10 +181,15 @@ static void test_usage_options_all_parse(void **state)
 				 p);
 		seen |= 1u << i;
 		char *opt = (char *)sample[i].opt, *arg = (char *)sample[i].arg;
-		/* --qmp only goes with a running VMM. */
-		const char *mem = strcmp(opt, "--qmp") ? "m" : "pid:1";
-		int rc = arg ? parse("-k", "v", opt, arg, mem, NULL)
-			     : parse("-k", "v", opt, mem, NULL);
+		/* The QMP options go with --qmp. */
+		const char *mem = "m";
+		bool with_qmp = !strcmp(opt, "--no-pause") ||
+				!strcmp(opt, "--control") ||
+				!strcmp(opt, "--mmio");
+		int rc = arg	    ? parse("-k", "v", opt, arg, mem, NULL)
+			 : with_qmp ? parse("-k", "v", "--qmp", "s", opt, mem,
+					    NULL)
+				    : parse("-k", "v", opt, mem, NULL);
 		if (rc)
 			fail_msg("%s %s: %s", opt, arg ? arg : "", err);
 	}
@@ -346,6 +352,23 @@ static void test_errors_name_the_argument(void **state)
 
 /* An unknown letter inside a cluster of short options: the message must
  * name that argument, not the one before it. */
+/* --qmp goes with a RAM file or pid:PID; its options need it. */
+static void test_qmp_options(void **state)
+{
+	(void)state;
+	PARSE_OK("-k", "v", "--qmp", "s", "ram");
+	PARSE_OK("-k", "v", "--qmp", "s", "pid:1");
+	PARSE_OK("-k", "v", "--qmp", "s", "--control", "--mmio", "ram");
+	assert_true(o.control && o.mmio && !o.no_pause);
+	PARSE_BAD("--no-pause needs --qmp", "-k", "v", "--no-pause", "ram");
+	PARSE_BAD("--control needs --qmp", "-k", "v", "--control", "ram");
+	PARSE_BAD("--mmio needs --qmp", "-k", "v", "--mmio", "ram");
+	PARSE_BAD("exclude each other", "-k", "v", "--qmp", "s", "--control",
+		  "--no-pause", "ram");
+	PARSE_BAD("exclude each other", "-k", "v", "--qmp", "s", "-r",
+		  "0:1M@0x1000", "pid:1");
+}
+
 static void test_unknown_in_cluster(void **state)
 {
 	(void)state;
@@ -397,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup(test_wait, fresh_getopt),
 		cmocka_unit_test_setup(test_offsets, fresh_getopt),
 		cmocka_unit_test_setup(test_errors_name_the_argument, fresh_getopt),
+		cmocka_unit_test_setup(test_qmp_options, fresh_getopt),
 		cmocka_unit_test_setup(test_unknown_in_cluster, fresh_getopt),
 		cmocka_unit_test_setup(test_reparse_after_early_return, fresh_getopt),
 	};
