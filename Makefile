@@ -21,13 +21,13 @@
 
 CC       ?= cc
 O        ?= build
-PKGS     := libelf libbpf libkdumpfile zlib liblzma libzstd
+PKGS     := libelf libbpf libkdumpfile zlib liblzma libzstd json-c
 VERSION  := 0.1.0
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
             -DLKSTUB_VERSION='"$(VERSION)"' -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lbpf -lkdumpfile -lz -llzma -lzstd)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lbpf -lkdumpfile -lz -llzma -lzstd -ljson-c)
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 LIB_SRCS := $(wildcard translate/*.c) $(wildcard symbols/*.c) \
