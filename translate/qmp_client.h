@@ -35,15 +35,18 @@ struct qmp_client;
 /* Connect to QEMU's QMP socket, read the greeting, negotiate
  * capabilities. NULL with err set on failure. */
 struct qmp_client *qmp_client_connect(const char *socket_path, char *err);
-/* The same over io (the client owns io's ctx from then on and calls
- * io->close on it when closed). */
+/* The same over io (the client owns io's ctx from then on, failure
+ * included, and calls io->close on it once: when the connection is lost
+ * or the client closed). io->name is copied. */
 struct qmp_client *qmp_client_open(const struct qmp_io *io, char *err);
 void qmp_client_close(struct qmp_client *q);
 
 /* Run command name with args (a JSON object, taken over; NULL for none).
  * On success *ret (if ret) is the reply's "return" value, which the
- * caller releases with json_object_put. -1 with err: QEMU's error class
- * and description, a timeout, a malformed reply, or a lost connection. */
+ * caller releases with json_object_put (NULL for a JSON null). -1 with
+ * err: "QMP NAME: CLASS: DESC" for QEMU's error reply, or a timeout, a
+ * malformed reply (both for this request only), or a lost connection.
+ * timeout_ms <= 0 means QMP_REQUEST_TIMEOUT_MS. */
 int qmp_client_execute(struct qmp_client *q, const char *name,
 		       struct json_object *args, struct json_object **ret,
 		       int timeout_ms, char *err);

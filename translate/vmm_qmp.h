@@ -7,29 +7,16 @@
 #include <sys/types.h>
 
 #include "translate/guest_mem.h"
+#include "translate/qmp_client.h"
 
 /* Add one region per RAM range of QEMU's flat memory map to m (a
  * guest_mem_open_process source). Returns the number added, or -1. */
 int qmp_add_ram_regions(struct guest_mem *m, const char *socket_path,
 			char *err);
 
-/* The conversation with QEMU behind two calls, so that tests and the
- * fuzzer can play QEMU's part. */
-#define QMP_IO_TIMEOUT (-2)
-struct qmp_io {
-	void *ctx;
-	const char *name; /* for messages: the socket path */
-	/* Send all of buf: 0, or -1 with errno set. */
-	int (*send)(void *ctx, const char *buf, size_t len);
-	/* Wait up to timeout_ms for bytes and read up to len of them:
-	 * how many, 0 when the peer closed, -1 on an error, QMP_IO_TIMEOUT
-	 * when nothing came. */
-	ssize_t (*recv)(void *ctx, char *buf, size_t len, int timeout_ms);
-};
-
-/* qmp_add_ram_regions over io: the capabilities handshake, `info mtree
- * -f`, one `gpa2hva` per RAM range. Returns the regions added, or -1. */
-int qmp_ram_regions(struct guest_mem *m, const struct qmp_io *io, char *err);
+/* qmp_add_ram_regions over a connected client: `info mtree -f`, one
+ * `gpa2hva` per RAM range. Returns the regions added, or -1. */
+int qmp_ram_regions(struct guest_mem *m, struct qmp_client *q, char *err);
 
 /* One RAM (or ROM) piece of QEMU's flat memory map: GPAs [start, end)
  * are bytes [offset, offset + end - start) of memory region name. */

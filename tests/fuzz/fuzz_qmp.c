@@ -1,5 +1,6 @@
 /* lkstub's side of a QMP conversation with a QEMU that may be anything:
- * qmp_ram_regions (translate/vmm_qmp.c) with the fuzzer playing QEMU. The
+ * qmp_ram_regions (translate/vmm_qmp.c) through the QMP client
+ * (translate/qmp_client.c) with the fuzzer playing QEMU. The
  * reply lines (greeting, events, returns and errors), the JSON string of
  * a human-monitor-command return with its escapes, the `info mtree -f`
  * flat view and the `gpa2hva` answers all come from the input.
@@ -7,7 +8,8 @@
  * Checks: a failure says why; on success there is one region per GPA
  * lkstub asked gpa2hva about and no other, each non-empty, disjoint and
  * inside the (pretend) address space, and nothing was read through them;
- * every command sent is one JSON line of the kinds lkstub sends.
+ * every command sent is one JSON line of the kinds lkstub sends, with
+ * ids 1, 2, 3, ... (qmp_capabilities, info mtree -f, then gpa2hva).
  *
  * Input: u8 chunk (bytes handed over per read; 0: all that is asked for),
  * u8 failing send (n > 0: the n-th command's send fails), then the bytes
@@ -17,8 +19,11 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include <json-c/json.h>
+
 #include "common/err.h"
 #include "translate/guest_mem.h"
+#include "translate/qmp_client.h"
 #include "translate/vmm_qmp.h"
 
 #define MAX_ASKED 4096
@@ -31,33 +36,47 @@ struct conv {
 	bool asked_overflow;
 };
 
-static int conv_send(void *ctx, const char *buf, size_t len)
+static int conv_send(void *ctx, const char *buf, size_t len, int fd)
 {
 	struct conv *c = ctx;
 	c->sends++;
+	FUZZ_CHECK(fd == -1, "an fd sent");
 	FUZZ_CHECK(len > 0 && buf[len - 1] == '\n' &&
 			   !memchr(buf, '\n', len - 1) && buf[0] == '{',
 		   "command not one JSON line: %.*s", (int)len, buf);
-	static const char hmp[] = "{\"execute\":\"human-monitor-command\","
-				  "\"arguments\":{\"command-line\":\"";
-	if (!strncmp(buf, hmp, sizeof(hmp) - 1)) {
-		const char *cmd = buf + sizeof(hmp) - 1;
+	/* buf is no C string: len bytes. */
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *cmd = json_tokener_parse_ex(tok, buf, (int)len), *v;
+	json_tokener_free(tok);
+	FUZZ_CHECK(cmd && json_object_object_get_ex(cmd, "id", &v) &&
+			   json_object_get_int64(v) == c->sends,
+		   "command without id %u: %.*s", c->sends, (int)len, buf);
+	FUZZ_CHECK(json_object_object_get_ex(cmd, "execute", &v),
+		   "no execute: %.*s", (int)len, buf);
+	const char *name = json_object_get_string(v);
+	if (!strcmp(name, "human-monitor-command")) {
+		FUZZ_CHECK(json_object_object_get_ex(cmd, "arguments", &v) &&
+				   json_object_object_get_ex(v, "command-line",
+							     &v),
+			   "hmp without a command line");
+		const char *hmp = json_object_get_string(v);
 		uint64_t gpa;
-		if (!strncmp(cmd, "gpa2hva ", 8)) {
-			FUZZ_CHECK(sscanf(cmd + 8, "%" SCNx64, &gpa) == 1,
+		if (!strncmp(hmp, "gpa2hva ", 8)) {
+			FUZZ_CHECK(sscanf(hmp + 8, "%" SCNx64, &gpa) == 1,
 				   "gpa2hva without an address");
 			if (c->nr_asked < MAX_ASKED)
 				c->asked[c->nr_asked++] = gpa;
 			else
 				c->asked_overflow = true;
 		} else {
-			FUZZ_CHECK(!strncmp(cmd, "info mtree -f\"", 14),
+			FUZZ_CHECK(!strcmp(hmp, "info mtree -f"),
 				   "unexpected command %.*s", (int)len, buf);
 		}
 	} else {
-		FUZZ_CHECK(!strcmp(buf, "{\"execute\":\"qmp_capabilities\"}\n"),
+		FUZZ_CHECK(!strcmp(name, "qmp_capabilities"),
 			   "unexpected command %.*s", (int)len, buf);
 	}
+	json_object_put(cmd);
 	if (c->sends == c->fail_send) {
 		errno = EPIPE;
 		return -1;
@@ -101,11 +120,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0, sizeof(m));
 	m.ops = &vmm_ops;
 	m.src_size = 1ULL << 47; /* a 47-bit user address space */
-	struct qmp_io io = { &c, "fuzz.sock", conv_send, conv_recv };
+	struct qmp_io io = { &c, "fuzz.sock", conv_send, conv_recv, NULL };
 	char err[ERR_LEN];
 	memset(err, 0x55, sizeof(err));
 	err[0] = '\0';
-	int rc = qmp_ram_regions(&m, &io, err);
+	struct qmp_client *q = qmp_client_open(&io, err);
+	int rc = q ? qmp_ram_regions(&m, q, err) : -1;
+	qmp_client_close(q);
 
 	FUZZ_CHECK(rc == -1 || rc > 0, "rc %d", rc);
 	if (rc == -1) {

@@ -1,7 +1,8 @@
 /* Unit tests for translate/vmm_qmp.c: the `info mtree -f` line parser and
- * qmp_ram_regions against a fake QEMU behind struct qmp_io. The fake
- * answers each command as QEMU 7.2 does: the greeting, then one reply
- * line per command; `gpa2hva` from its own model of the memory regions
+ * qmp_ram_regions through a QMP client (translate/qmp_client.c) talking
+ * to a fake QEMU behind struct qmp_io. The fake answers each command as
+ * QEMU 7.2 does: the greeting, then one reply line per command with the
+ * command's id; `gpa2hva` from its own model of the memory regions
  * (each region has a host base address; a GPA's host address is the base
  * plus the piece's offset in its region). */
 #include <errno.h>
@@ -16,9 +17,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "common/err.h"
 #include "translate/guest_mem.h"
+#include "translate/qmp_client.h"
 #include "translate/vmm_qmp.h"
 
 #define GREETING                                                           \
@@ -57,8 +60,16 @@ static void say(struct fake *f, const char *s)
 	f->len += n;
 }
 
+/* The end of a reply: the id of the command it answers. */
+static void say_id(struct fake *f, int64_t id)
+{
+	char end[64];
+	snprintf(end, sizeof(end), ", \"id\": %" PRId64 "}\r\n", id);
+	say(f, end);
+}
+
 /* The JSON string of s: QEMU escapes quotes and line ends. */
-static void say_string(struct fake *f, const char *s)
+static void say_string(struct fake *f, const char *s, int64_t id)
 {
 	say(f, "{\"return\": \"");
 	for (; *s; s++) {
@@ -69,7 +80,8 @@ static void say_string(struct fake *f, const char *s)
 			say(f, "\\r"), c[0] = '\\', c[1] = 'n';
 		say(f, c);
 	}
-	say(f, "\"}\r\n");
+	say(f, "\"");
+	say_id(f, id);
 }
 
 /* Where the model puts gpa: the host address, or 0 when it is no RAM. */
@@ -97,28 +109,9 @@ static uint64_t model_hva(const struct machine *mc, uint64_t gpa,
 	return 0;
 }
 
-static int fake_send(void *ctx, const char *buf, size_t len)
+static void answer_hmp(struct fake *f, const char *hmp, int64_t id)
 {
-	struct fake *f = ctx;
-	char cmd[256];
-	assert_true(len < sizeof(cmd) && len && buf[len - 1] == '\n');
-	memcpy(cmd, buf, len);
-	cmd[len] = '\0';
-	if (f->error_for && strstr(cmd, f->error_for)) {
-		say(f, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
-		       "\"refused\"}}\r\n");
-		return 0;
-	}
-	if (!strcmp(cmd, "{\"execute\":\"qmp_capabilities\"}\n")) {
-		/* An event may come first: it is no reply. */
-		say(f, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
-		       "\"event\": \"RESUME\"}\r\n{\"return\": {}}\r\n");
-		return 0;
-	}
-	const char *hmp = strstr(cmd, "\"command-line\":\"");
-	assert_non_null(hmp);
-	hmp += 16;
-	if (!strncmp(hmp, "info mtree -f\"", 14)) {
+	if (!strcmp(hmp, "info mtree -f")) {
 		char text[1 << 14];
 		snprintf(text, sizeof(text),
 			 "FlatView #0\n AS \"I/O\", root: io\n Root memory "
@@ -130,8 +123,8 @@ static int fake_send(void *ctx, const char *buf, size_t len)
 			 "smram\n  0000000000000000-00000000ffffffff (prio 0, "
 			 "ram): smram-ghost\n\n",
 			 f->mc->mtree);
-		say_string(f, text);
-		return 0;
+		say_string(f, text, id);
+		return;
 	}
 	uint64_t gpa;
 	assert_int_equal(sscanf(hmp, "gpa2hva %" SCNx64, &gpa), 1);
@@ -145,7 +138,42 @@ static int fake_send(void *ctx, const char *buf, size_t len)
 	else
 		snprintf(text, sizeof(text), "No memory is mapped at address "
 			 "%#" PRIx64 "\n", gpa);
-	say_string(f, text);
+	say_string(f, text, id);
+}
+
+static int fake_send(void *ctx, const char *buf, size_t len, int fd)
+{
+	struct fake *f = ctx;
+	assert_int_equal(fd, -1);
+	assert_true(len && buf[len - 1] == '\n' &&
+		    !memchr(buf, '\n', len - 1));
+	/* buf is no C string: len bytes. */
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *cmd = json_tokener_parse_ex(tok, buf, (int)len), *v;
+	json_tokener_free(tok);
+	assert_non_null(cmd);
+	assert_true(json_object_object_get_ex(cmd, "id", &v));
+	int64_t id = json_object_get_int64(v);
+	assert_true(json_object_object_get_ex(cmd, "execute", &v));
+	const char *name = json_object_get_string(v), *hmp = "";
+	if (json_object_object_get_ex(cmd, "arguments", &v) &&
+	    json_object_object_get_ex(v, "command-line", &v))
+		hmp = json_object_get_string(v);
+	if (f->error_for && (strstr(name, f->error_for) ||
+			     strstr(hmp, f->error_for))) {
+		say(f, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+		       "\"refused\"}");
+		say_id(f, id);
+	} else if (!strcmp(name, "qmp_capabilities")) {
+		/* An event may come first: it is no reply. */
+		say(f, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+		       "\"event\": \"RESUME\"}\r\n{\"return\": {}");
+		say_id(f, id);
+	} else {
+		assert_string_equal(name, "human-monitor-command");
+		answer_hmp(f, hmp, id);
+	}
+	json_object_put(cmd);
 	return 0;
 }
 
@@ -186,9 +214,14 @@ static int ask(struct fake *f, struct guest_mem *m, char *err)
 	m->ops = &vmm_ops;
 	m->src_size = 1ULL << 47;
 	say(f, GREETING);
-	struct qmp_io io = { f, "qmp.sock", fake_send, fake_recv };
+	struct qmp_io io = { f, "qmp.sock", fake_send, fake_recv, NULL };
 	err[0] = '\0';
-	return qmp_ram_regions(m, &io, err);
+	struct qmp_client *q = qmp_client_open(&io, err);
+	if (!q)
+		return -1;
+	int rc = qmp_ram_regions(m, q, err);
+	qmp_client_close(q);
+	return rc;
 }
 
 static void expect_regions(const struct machine *mc, const struct want *w,
@@ -401,8 +434,9 @@ static void failures(void **state)
 		struct guest_mem m;
 		char err[ERR_LEN];
 		assert_int_equal(ask(f, &m, err), -1);
-		const char *want = closed ? "QMP: connection closed"
-					  : "QMP qmp.sock: no reply within";
+		const char *want = closed ? "QMP qmp.sock: greeting: "
+					    "connection closed"
+					  : "QMP qmp.sock: no greeting within";
 		if (!strstr(err, want))
 			fail_msg("\"%s\" lacks \"%s\"", err, want);
 		guest_mem_close(&m);
