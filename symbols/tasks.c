@@ -33,6 +33,8 @@ void task_layout_init(struct task_layout *l, const struct btf_types *bt)
 	if (l->cpu < 0)
 		l->cpu = field(bt, "task_struct", "thread_info.cpu", l, false);
 	l->stack = field(bt, "task_struct", "stack", l, false);
+	l->mm = field(bt, "task_struct", "mm", l, false);
+	l->mm_pgd = field(bt, "mm_struct", "pgd", l, false);
 	/* Threads of a group: signal->thread_head + thread_node (3.13+),
 	 * or the older thread_group list (removed in 6.7). */
 	l->signal = field(bt, "task_struct", "signal", l, false);

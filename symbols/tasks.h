@@ -21,6 +21,7 @@ struct task_layout {
 	long signal, signal_thread_head, thread_node, thread_group;
 	unsigned state_size;
 	long rq_curr, rq_nr_running;
+	long mm, mm_pgd; /* task_struct.mm, mm_struct.pgd: user addresses */
 	char missing[192]; /* fields that could not be found, for messages */
 	bool usable;       /* the task list can be walked at all */
 };

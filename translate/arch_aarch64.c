@@ -89,8 +89,9 @@ static enum pt_result walk_aarch64(const struct kernel_as *as, uint64_t va,
 	unsigned shift = as->page_shift, per_level = shift - 3;
 	if (!as->levels || as->levels > 5 || as->va_bits >= 64)
 		return w->result = PT_BAD_ENTRY; /* not set up */
-	/* TTBR1 covers the top 2^va_bits bytes: every bit above is 1. */
-	if ((va >> as->va_bits) != (~0ULL >> as->va_bits))
+	/* TTBR1 covers the top 2^va_bits bytes: every bit above is 1;
+	 * TTBR0 the bottom ones: every bit above is 0. */
+	if ((va >> as->va_bits) != (as->user_half ? 0 : ~0ULL >> as->va_bits))
 		return w->result = PT_NOT_CANONICAL;
 
 	int start = 4 - (int)as->levels;

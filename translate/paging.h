@@ -83,6 +83,9 @@ struct kernel_as {
 	uint64_t page_offset;
 	uint64_t direct_pa_base;
 	uint64_t direct_size;
+	/* Walk the user half instead (aarch64: TTBR0's, addresses below
+	 * 2^va_bits; x86 has one walk, from whichever root). */
+	bool user_half;
 };
 
 /* Set the aarch64 walk up from the VA width, granule and 52-bit PA mode;

@@ -144,7 +144,7 @@ int memory_arg_locate(void *ctx, struct guest_mem *m,
 					     &ma->discover, ki, where, err);
 	if (kernel_locate(m, vm, ma->layout, &ma->discover, ki, where, err))
 		return -1;
-	if (ma->o->qmp)
+	if (ma->o->qmp && ma->pid)
 		snprintf(where->layout_why, sizeof(where->layout_why),
 			 "RAM ranges and host addresses from QEMU over QMP "
 			 "(%.80s)", ma->o->qmp);

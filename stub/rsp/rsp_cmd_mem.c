@@ -25,6 +25,17 @@ static int read_args(const char *args, size_t len, uint64_t max,
 	return 0;
 }
 
+/* Memory as the thread gdb selected (Hg) sees it. */
+static size_t read_as_thread(struct rsp_session *s, uint64_t addr, void *buf,
+			     size_t len)
+{
+	const struct target *t = s->target;
+	if (t->ops->read_mem_as)
+		return t->ops->read_mem_as(t->ctx, rsp_current_thread(s), addr,
+					   buf, len);
+	return t->ops->read_mem(t->ctx, addr, buf, len);
+}
+
 int rsp_cmd_m(struct rsp_session *s, const char *args, size_t len,
 	      struct rsp_reply *r)
 {
@@ -39,8 +50,7 @@ int rsp_cmd_m(struct rsp_session *s, const char *args, size_t len,
 	char *hex = strbuf_extend(r->out, 2 * (size_t)want);
 	if (!hex)
 		return RSP_E_NOMEM;
-	const struct target *t = s->target;
-	size_t got = t->ops->read_mem(t->ctx, m.addr, hex + want, (size_t)want);
+	size_t got = read_as_thread(s, m.addr, hex + want, (size_t)want);
 	if (got > want)
 		got = (size_t)want; /* never trust a count beyond the ask */
 	if (got == 0)
@@ -78,8 +88,7 @@ int rsp_cmd_x(struct rsp_session *s, const char *args, size_t len,
 	if (!bin)
 		return RSP_E_NOMEM;
 	char *data = bin + slack;
-	const struct target *t = s->target;
-	size_t got = t->ops->read_mem(t->ctx, m.addr, data, (size_t)want);
+	size_t got = read_as_thread(s, m.addr, data, (size_t)want);
 	if (got > want)
 		got = (size_t)want; /* never trust a count beyond the ask */
 	if (got == 0)

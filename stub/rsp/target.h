@@ -41,6 +41,10 @@ struct target_ops {
 	/* Read up to len bytes at addr; returns the bytes read before the
 	 * first unreadable one (0: nothing readable at addr). */
 	size_t (*read_mem)(void *t, uint64_t addr, void *buf, size_t len);
+	/* The same as thread tid sees it (user addresses are per process);
+	 * NULL: as read_mem. */
+	size_t (*read_mem_as)(void *t, uint32_t tid, uint64_t addr, void *buf,
+			      size_t len);
 	/* Write all or nothing; -1 with a message in err (ERR_LEN). NULL or
 	 * refusing when the user did not allow writes. */
 	int (*write_mem)(void *t, uint64_t addr, const void *buf, size_t len,

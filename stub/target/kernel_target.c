@@ -45,7 +45,7 @@ static size_t device_read(struct kernel_target *kt, uint64_t va, void *buf,
 	return n;
 }
 
-static size_t kt_read_mem(void *t, uint64_t addr, void *buf, size_t len)
+size_t kt_read_mem(void *t, uint64_t addr, void *buf, size_t len)
 {
 	struct kernel_target *kt = t;
 	size_t got = kva_read(&kt->ki.as, addr, buf, len);
@@ -220,6 +220,7 @@ static int kt_vm_stop(void *t)
 const struct target_ops kernel_target_ops = {
 	.arch = kt_arch,
 	.read_mem = kt_read_mem,
+	.read_mem_as = kt_read_mem_as,
 	.write_mem = kt_write_mem,
 	.thread_ids = kt_thread_ids,
 	.thread_alive = kt_thread_alive,

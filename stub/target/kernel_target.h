@@ -131,6 +131,14 @@ bool kt_thread_alive(void *t, uint32_t tid);
 void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len);
 void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len);
 void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs);
+/* The task thread tid of the last listing, or NULL. */
+const struct ktask *kt_task_by_tid(struct kernel_target *kt, uint32_t tid);
+/* Kernel addresses (and, with --mmio, device registers behind them). */
+size_t kt_read_mem(void *t, uint64_t addr, void *buf, size_t len);
+/* Memory as thread tid sees it: user addresses through its process's
+ * page tables (user_memory.c). */
+size_t kt_read_mem_as(void *t, uint32_t tid, uint64_t addr, void *buf,
+		      size_t len);
 
 /* Symbols for gdb: the cache directory (NULL: the default), the files in
  * it, then the library list and the placeholder executable as target

@@ -75,7 +75,7 @@ static void snapshot(struct kernel_target *kt)
 	kt->listed = true;
 }
 
-static const struct ktask *task_by_tid(struct kernel_target *kt, uint32_t tid)
+const struct ktask *kt_task_by_tid(struct kernel_target *kt, uint32_t tid)
 {
 	if (tid < TASK_TID_BASE)
 		return NULL;
@@ -143,7 +143,7 @@ unsigned kt_thread_ids(void *t, uint32_t *ids, unsigned max)
 bool kt_thread_alive(void *t, uint32_t tid)
 {
 	struct kernel_target *kt = t;
-	return cpu_index(kt, tid) >= 0 || task_by_tid(kt, tid) != NULL;
+	return cpu_index(kt, tid) >= 0 || kt_task_by_tid(kt, tid) != NULL;
 }
 
 static void comm_of(struct kernel_target *kt, uint64_t task, char *buf,
@@ -167,7 +167,7 @@ void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len)
 		snprintf(buf, len, "CPU#%u %s", kt->cpus[c], comm);
 		return;
 	}
-	const struct ktask *k = task_by_tid(kt, tid);
+	const struct ktask *k = kt_task_by_tid(kt, tid);
 	snprintf(buf, len, "%s", k ? k->comm : "?");
 }
 
@@ -182,7 +182,7 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 				    : "live guest RAM: registers unknown");
 		return;
 	}
-	const struct ktask *k = task_by_tid(kt, tid);
+	const struct ktask *k = kt_task_by_tid(kt, tid);
 	if (!k) {
 		snprintf(buf, len, "gone");
 		return;
@@ -255,7 +255,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 		kt->ki.arch->fixed_regs(&kt->ki, &fixed);
 		set_regs(a, regs, &fixed);
 	}
-	const struct ktask *k = task_by_tid(kt, tid);
+	const struct ktask *k = kt_task_by_tid(kt, tid);
 	struct task_reader r = kernel_target_reader(kt);
 	struct ktask now;
 	struct saved_regs saved;

@@ -280,6 +280,12 @@ const struct vcpu_state *vcpu_live_get(struct vcpu_live *v, unsigned cpu,
 	return &v->cpu[cpu];
 }
 
+const struct vcpu_state *vcpu_live_peek(const struct vcpu_live *v,
+					unsigned cpu)
+{
+	return v->have && cpu < v->n && v->cpu[cpu].seen ? &v->cpu[cpu] : NULL;
+}
+
 int vcpu_live_stop(struct vcpu_live *v, char *err)
 {
 	struct qmp_client *q = client(v, err);
@@ -361,19 +367,22 @@ int vcpu_live_phys_read(struct vcpu_live *v, uint64_t gpa, void *buf,
 
 void vcpu_live_info(const struct vcpu_live *v, struct strbuf *out)
 {
-	strbuf_printf(out, "vCPU registers: QMP %s (%s)%s\n", v->socket,
+	strbuf_printf(out, "  vcpus         QMP %s (%s)%s\n", v->socket,
 		      v->qmp && qmp_client_connected(v->qmp) ? "connected"
 							    : "not connected",
 		      v->no_pause ? ", --no-pause" : "");
 	if (v->pauses)
-		strbuf_printf(out, "  pause per read of %u vCPUs: last %.3f ms, "
+		strbuf_printf(out, "                pause per read of %u vCPUs: "
+			      "last %.3f ms, "
 			      "min %.3f, max %.3f, mean %.3f (%u reads)\n",
 			      v->n, v->pause_last_ns / 1e6,
 			      v->pause_min_ns / 1e6, v->pause_max_ns / 1e6,
 			      v->pause_total_ns / 1e6 / v->pauses, v->pauses);
 	if (v->note[0])
-		strbuf_printf(out, "  registers unknown: %s\n", v->note);
+		strbuf_printf(out, "                registers unknown: %s\n",
+			      v->note);
 	if (v->stopped_by_us)
-		strbuf_printf(out, "  the VM is stopped by lkstub (gdb's "
-			      "interrupt); continue or detach resumes it\n");
+		strbuf_printf(out, "                the VM is stopped by lkstub "
+			      "(gdb's interrupt); continue or detach resumes "
+			      "it\n");
 }

@@ -54,6 +54,11 @@ void vcpu_live_free(struct vcpu_live *v);
 const struct vcpu_state *vcpu_live_get(struct vcpu_live *v, unsigned cpu,
 				       uint64_t gen);
 
+/* The snapshot's state of vCPU cpu as it is, never read afresh; NULL if
+ * there is none. */
+const struct vcpu_state *vcpu_live_peek(const struct vcpu_live *v,
+					unsigned cpu);
+
 /* --control: stop the VM (gdb's interrupt) and resume it (continue,
  * detach). vcpu_live_cont resumes only a VM that vcpu_live_stop stopped. */
 int vcpu_live_stop(struct vcpu_live *v, char *err);
