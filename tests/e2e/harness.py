@@ -313,6 +313,8 @@ class Guest:
         os.makedirs(self.dir, exist_ok=True)
         self.ram = ram_path(config)
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
+        # A QMP socket of lkstub's own (QEMU serves one client per socket).
+        self.qmp_lkstub = os.path.join(self.dir, "qmp-lkstub.sock")
         self.serial = os.path.join(self.dir, "serial.log")
         self.port = free_port()
         self.proc = None
@@ -324,7 +326,7 @@ class Guest:
     def start(self, initrd, timeout=120, on_launch=None):
         """Boot to READY; on_launch(self) runs right after QEMU is started."""
         cpu, mem, machine, extra = CONFIGS[self.config]
-        for p in (self.ram, self.qmp_path, self.serial):
+        for p in (self.ram, self.qmp_path, self.qmp_lkstub, self.serial):
             if os.path.exists(p):
                 os.unlink(p)
         arm = machine == "virt"
@@ -340,6 +342,7 @@ class Guest:
                "-nographic", "-no-reboot", "-monitor", "none",
                "-serial", "file:" + self.serial,
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
+               "-qmp", "unix:%s,server=on,wait=off" % self.qmp_lkstub,
                "-gdb", "tcp:127.0.0.1:%d" % self.port]
         cmd = getattr(self, "edit_cmd", list)(cmd)
         self.cmdline = cmd

@@ -6,3 +6,8 @@ taskset -c 0 sh -c 'while :; do :; done' &
 echo "WORK $! user-spin 0"
 taskset -c 1 dd if=/dev/zero of=/dev/null bs=64M &
 echo "WORK $! kernel-spin 1"
+# A sleeper whose argv gdb reads through its own page tables.
+sleep 1000001 &
+echo "WORK $! sleeper-argv 0"
+sleep 1 # its exec done
+echo "ARGV $! $(tr '\0' ' ' < /proc/$!/cmdline)"
