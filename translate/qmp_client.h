@@ -51,11 +51,13 @@ int qmp_client_execute(struct qmp_client *q, const char *name,
 		       struct json_object *args, struct json_object **ret,
 		       int timeout_ms, char *err);
 
-/* A human monitor command; *text is its output (malloc'd, NUL-ended). */
+/* A human monitor command; *text is its output (malloc'd, NUL-ended;
+ * NULL on failure). */
 int qmp_client_hmp(struct qmp_client *q, const char *command_line,
 		   char **text, int timeout_ms, char *err);
 
-/* Hand fd to QEMU under fdname (QMP getfd, the fd sent as SCM_RIGHTS). */
+/* Hand fd to QEMU under fdname (QMP getfd, the fd sent as SCM_RIGHTS in
+ * the same sendmsg as the command; fd stays the caller's to close). */
 int qmp_client_getfd(struct qmp_client *q, const char *fdname, int fd,
 		     char *err);
 
