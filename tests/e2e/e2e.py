@@ -35,6 +35,7 @@ CHECKS = [
     "fault_checks",          # hostile clients, the VM exiting, sanitizers, reboots
     "stall_checks",          # long requests and rescans do not stall other clients
     "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)
+    "vcpu_checks",           # running CPUs over QMP: registers, bt, argv, --control, --mmio
 ]
 
 
