@@ -35,6 +35,7 @@ CHECKS = [
     "fault_checks",          # hostile clients, the VM exiting, sanitizers, reboots
     "stall_checks",          # long requests and rescans do not stall other clients
     "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)
+    "sched_checks",          # busy-* only: lk-runq/lk-task/lk-sched-json vs the guest's own view
 ]
 
 
