@@ -115,7 +115,7 @@ def report(text, n):
 # Tasks that wake on their own timers, or run for the report itself: they
 # may be runnable at the copy and not at the pause (or the other way round).
 # Differences in them are listed, not failed.
-TRANSIENT = re.compile(r"^(cat|init|sleep|rcu_preempt|rcu_sched|kworker/.*|ksoftirqd/.*"
+TRANSIENT = re.compile(r"^(cat|grep|init|sleep|rcu_preempt|rcu_sched|kworker/.*|ksoftirqd/.*"
                        r"|kcompactd\d+|migration/.*|khugepaged|kswapd\d+)$")
 
 
