@@ -122,6 +122,8 @@ TRANSIENT = re.compile(r"^(cat|grep|init|sleep|rcu_preempt|rcu_sched|kworker/.*|
 def guest_runnable(rep):
     """(set of (cpu, class, pid), {pid: comm} of transient tasks)."""
     s, left = set(), {}
+    if rep.get("reader"):
+        left[rep["reader"]] = "sh"      # the report's shell, which may not be asleep yet
     for cpu, tasks in rep["cpus"].items():
         for state, comm, pid, prio in tasks:
             if TRANSIENT.match(comm) or pid == rep.get("reader"):
