@@ -3,7 +3,8 @@
 #
 #   tests/deps.sh build   compiler, groff and man (the man page check), libelf, zlib, liblzma, libzstd, json-c, cmocka, libFuzzer (libclang-rt-14-dev), valgrind
 #   tests/deps.sh e2e        QEMU, gdb, busybox, cpio, python3, kmod, makedumpfile
-#   tests/deps.sh e2e-arm64  qemu-system-aarch64, gdb-multiarch, and the arm64
+#   tests/deps.sh e2e-arm64  qemu-system-aarch64, gdb-multiarch, the arm64 cross
+#                            compiler and libc (static guest helpers), and the arm64
 #                            dpkg architecture (for the arm64 kernel debs)
 #   tests/deps.sh all        all of them
 #
@@ -14,7 +15,7 @@ set -euo pipefail
 
 BUILD_PKGS="gcc clang make pkg-config groff-base man-db libelf-dev libbpf-dev libkdumpfile-dev zlib1g-dev liblzma-dev libzstd-dev libjson-c-dev libcmocka-dev libclang-rt-14-dev valgrind"
 E2E_PKGS="qemu-system-x86 gdb busybox-static cpio python3 kmod makedumpfile zstd"
-E2E_ARM64_PKGS="qemu-system-arm gdb-multiarch"
+E2E_ARM64_PKGS="qemu-system-arm gdb-multiarch gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 
 arm64=
 case "${1:-all}" in

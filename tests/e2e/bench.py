@@ -13,6 +13,11 @@
                         lkstub's own CPU time for each, and lkstub's memory
                         with 64 raw clients listing the threads at once
                         (clients_bench.py)
+    bench.py sched      lk-runq (tools/gdb/lkstub_sched.py) through lkstub
+                        and through QEMU's stub on guests of ~100 and
+                        ~10,000 tasks (the tasks10k guest): the first run
+                        (gdb looks the types up) and the next ones, and
+                        lk-task of a pid that is not there (a walk of every task)
 """
 
 import os
@@ -443,7 +448,79 @@ def tasks10k(argv):
     return h.standalone(body)
 
 
-COMMANDS = {"rsp": rsp, "pid": pid, "xread": xread, "tasks10k": tasks10k}
+SCHED_GDB = r"""
+import time
+import gdb
+gdb.execute("set pagination off")
+gdb.execute("add-symbol-file %(vmlinux)s -o 0x%(off)x -s .data..percpu 0", to_string=True)
+gdb.parse_and_eval("&init_task")      # waits for gdb's DWARF indexing
+gdb.execute("source %(sched)s")
+for name, target in %(targets)r:
+    gdb.execute("target remote " + target, to_string=True)
+    for th in gdb.selected_inferior().threads():   # QEMU: a vCPU in the kernel
+        th.switch()
+        try:
+            if int(gdb.parse_and_eval("$cs")) & 3 == 0:
+                break
+        except gdb.error:
+            break
+    for what in ("lk-runq", "lk-runq", "lk-runq", "lk-task %(last)d"):
+        t = time.time()
+        out = gdb.execute(what, to_string=True)
+        gdb.write("SCHED %%s %%s %%.3f %%d\n" %% (name, what.split()[0], time.time() - t,
+                                                 out.count("\n")))
+    gdb.execute("disconnect", to_string=True)
+"""
+
+
+def sched(argv):
+    """lk-runq and lk-task through lkstub and QEMU's stub, ~100 and ~10,000 tasks."""
+    sizes = [int(a) for a in argv] or [100, 10000]
+
+    def body(ctx):
+        ck, k, wd = ctx.ck, ctx.k, ctx.wd
+        for n in sizes:
+            procs = 100 if n >= 1000 else max(1, n // 10)
+            per = (n + procs - 1) // procs
+            cfg = h.derive_config("sched-%d" % n, "5level-kaslr", memory="2G")
+            initrd = build_initramfs_10k(os.path.join(wd, cfg), procs, per)
+            g = h.Guest(cfg, k, wd).start(initrd, timeout=900)
+            text = open(g.serial, errors="replace").read()
+            m = re.search(r"THREADS (\d+) in (\d+)", text)
+            last = 999999        # no such pid: lk-task walks every task
+            g.stop()
+            off = g.kaslr_text - ctx.syms["_text"]
+            stub = h.Stub(g)
+            script = os.path.join(g.dir, "sched-bench.py")
+            with open(script, "w") as f:
+                f.write(SCHED_GDB % {"vmlinux": k["VMLINUX"], "off": off, "last": last,
+                                     "sched": os.path.join(h.ROOT, "tools", "gdb",
+                                                           "lkstub_sched.py"),
+                                     "targets": [("lkstub", stub.addr),
+                                                 ("qemu", "127.0.0.1:%d" % g.port)]})
+            log = os.path.join(g.dir, "sched-bench.log")
+            rc, _ = h.run_gdb(script, log, 1800)
+            rows = re.findall(r"^SCHED (\S+) (\S+) ([\d.]+) (\d+)$",
+                              open(log, errors="replace").read(), re.M)
+            for who in ("lkstub", "qemu"):
+                runq = [float(t) for w, c, t, _ in rows if w == who and c == "lk-runq"]
+                task = [float(t) for w, c, t, _ in rows if w == who and c == "lk-task"]
+                if runq:
+                    bench_line(who, "lk-runq, %s threads" % (m and m.group(1)),
+                               "first %.3f s (types looked up), then %s s"
+                               % (runq[0], "/".join("%.3f" % x for x in runq[1:])))
+                if task:
+                    bench_line(who, "lk-task %d (walks every task), %s threads"
+                               % (last, m and m.group(1)), "%.3f s" % task[0])
+            ck.check("%s: lk-runq and lk-task timed through both stubs" % cfg,
+                     rc == 0 and len(rows) == 8, open(log, errors="replace").read()[-2000:])
+            stub.close()
+            g.close()
+
+    return h.standalone(body)
+
+
+COMMANDS = {"rsp": rsp, "pid": pid, "xread": xread, "tasks10k": tasks10k, "sched": sched}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -36,6 +36,7 @@ CHECKS = [
     "stall_checks",          # long requests and rescans do not stall other clients
     "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)
     "vcpu_checks",           # running CPUs over QMP: registers, bt, argv, --control, --mmio
+    "sched_checks",          # busy-* only: lk-runq/lk-task/lk-sched-json vs the guest's own view
 ]
 
 

@@ -68,14 +68,18 @@ BASE = {}   # a derived configuration: the one it copies
 # lkstub.workload=NAME) and the only check modules that run on them.
 FOCUSED = {
     # name: (base config, vCPUs, workload, check modules)
-    "busy-x86":   ("5level-kaslr", 4, "busy", ("vcpu_checks",)),
-    "busy-arm64": ("arm64-kaslr", 4, "busy", ("vcpu_checks",)),
+    "busy-x86":   ("5level-kaslr", 4, "busy", ("vcpu_checks", "sched_checks")),
+    "busy-arm64": ("arm64-kaslr", 4, "busy", ("vcpu_checks", "sched_checks")),
 }
 for _n, (_b, _cpus, _w, _mods) in FOCUSED.items():
     _cpu, _mem, _machine, _extra = CONFIGS[_b]
     CONFIGS[_n] = (_cpu, _mem, _machine, (_extra + " lkstub.workload=" + _w).strip())
     BASE[_n] = _b
 WORKLOADS = os.path.join(HERE, "workloads")
+# Static helpers the guests run (tests/e2e/guest/NAME.c), built per
+# architecture into the initramfs's /bin.
+GUEST_TOOLS = ("schedtool",)
+CC = {"amd64": "gcc", "arm64": "aarch64-linux-gnu-gcc"}
 
 
 def smp_of(cfg):
@@ -146,6 +150,7 @@ done
 echo "KALLSYMS $(grep -w _text /proc/kallsyms)"
 echo "KALLSYMS_STEXT $(grep -w _stext /proc/kallsyms)"
 for d in /proc/[0-9]*; do read -r c < $d/comm 2>/dev/null && echo "PS ${d#/proc/} $c"; done
+: > /tmp/ready     # workloads may wait for it
 echo READY
 while :; do
     if [ "$(cat /proc/sys/kernel/domainname)" = lkstub-load-late ]; then
@@ -166,17 +171,30 @@ def find_module(moddir, name):
     return None
 
 
+def build_tool(name, arch, workdir):
+    """tests/e2e/guest/NAME.c compiled -static for arch, cached in workdir
+    (rebuilt when the source is newer)."""
+    src = os.path.join(HERE, "guest", name + ".c")
+    out = os.path.join(workdir, "%s-%s" % (name, arch))
+    if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
+        subprocess.run([CC[arch], "-static", "-O2", "-Wall", "-o", out, src], check=True)
+    return out
+
+
 def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
-                    late=LATE_MODULES):
+                    late=LATE_MODULES, arch="amd64"):
     """The guests' busybox initramfs with modules (from the kernel
-    package's MODDIR) that its init loads. A module that is not there or
-    needs another is an error: the guests must load them all."""
+    package's MODDIR) that its init loads, and the static GUEST_TOOLS in
+    /bin. A module that is not there or needs another is an error: the
+    guests must load them all."""
     root = os.path.join(workdir, "initramfs")
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "lib/modules/late", "dev", "proc", "sys"):
         os.makedirs(os.path.join(root, d))
     shutil.copytree(WORKLOADS, os.path.join(root, "workload"))
     shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
+    for t in GUEST_TOOLS:
+        shutil.copy(build_tool(t, arch, workdir), os.path.join(root, "bin", t))
     with open(os.path.join(root, "init"), "w") as f:
         f.write(INIT)
     os.chmod(os.path.join(root, "init"), 0o755)
@@ -224,7 +242,8 @@ def inputs(arch, wd):
         k = kernel(arch)
         d = os.path.join(wd, arch)
         os.makedirs(d, exist_ok=True)
-        initrd = build_initramfs(d, k.get("MODDIR") or None, k.get("BUSYBOX", BUSYBOX))
+        initrd = build_initramfs(d, k.get("MODDIR") or None, k.get("BUSYBOX", BUSYBOX),
+                                 arch=arch)
         _INPUTS[arch] = (k, initrd, kernel_syms(k["VMLINUX"]))
     return _INPUTS[arch]
 
