@@ -35,8 +35,9 @@ CHECKS = [
     "fault_checks",          # hostile clients, the VM exiting, sanitizers, reboots
     "stall_checks",          # long requests and rescans do not stall other clients
     "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)
-    "vcpu_checks",           # running CPUs over QMP: registers, bt, argv, --control, --mmio
     "sched_checks",          # busy-* only: lk-runq/lk-task/lk-sched-json vs the guest's own view
+    "vcpu_checks",           # running CPUs over QMP: registers, bt, argv, --control, --mmio;
+                             # last: it kills QEMU at the end
 ]
 
 

@@ -145,30 +145,30 @@ def before_gdb(ctx):
 
 
 def _argv(ctx, stub):
-    """A task thread of a sleeping process reads its own argv."""
+    """A task thread of a sleeping process reads its own argv at its
+    mm->arg_start (the guest printed both from /proc); a kernel thread has
+    no user half; a CPU thread reads user addresses as that CPU would."""
     ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
-    m = re.search(r"^ARGV (\d+) (.*)$", open(g.serial, errors="replace").read(), re.M)
+    m = re.search(r"^ARGV (\d+) (\d+) (.*)$", open(g.serial, errors="replace").read(), re.M)
     if not m:
         ck.check("%s: the guest printed the sleeper's cmdline" % cfg, False, "no ARGV line")
         return
-    pid, want = int(m.group(1)), m.group(2).split()
-    text, rc, _ = _gdb(ctx, "vcpu-argv", stub.addr, ["monitor ps", "info threads"])
-    addr = re.search(r"^\s*%d\s+\d+\s+\S\s+\S+\s+\S+\s+(0x[0-9a-f]+)" % pid, text, re.M)
-    # lkstub's thread id of a task: 1000000 + its pid.
-    num = re.search(r"^\*?\s*(\d+)\s+Thread %d\b" % (1000000 + pid), text, re.M)
-    if not addr or not num:
-        ck.check("%s: pid %d in monitor ps and info threads" % cfg, False, text[-2000:])
-        return
-    cmds = ["thread %s" % num.group(1), "echo ==ARGV==\\n",
-            "x/%ds ((struct task_struct *)%s)->mm->arg_start" % (len(want), addr.group(1)),
-            "echo ==KTHREAD==\\n", "thread 5",
-            "x/s ((struct task_struct *)%s)->mm->arg_start" % addr.group(1)]
-    text, rc, _ = _gdb(ctx, "vcpu-argv2", stub.addr, cmds)
-    sec = _sections(text)
-    got = [re.sub(r'^.*?:\s*"(.*)"$', r"\1", l) for l in sec.get("ARGV", []) if '"' in l]
-    ck.check("%s: pid %d reads its argv through its own page tables: %s"
-             % (cfg, pid, " ".join(got)), got == want,
-             "guest /proc/%d/cmdline: %s\n%s" % (pid, want, text[-1500:]))
+    pid, start, want = int(m.group(1)), int(m.group(2)), m.group(3).split()
+    n = len(" ".join(want)) + 1
+    r = _rsp(stub.addr)
+    r.request("qfThreadInfo")
+    sel = r.request("Hg%x" % (1000000 + pid))
+    got = h.RSP.mem(r.request("m%x,%x" % (start, n)))
+    kthread = r.request("Hg%x" % (1000000 + 2))      # kthreadd: no mm
+    refused = r.request("m%x,%x" % (start, n))
+    r.sock.close()
+    args = got.rstrip(b"\0").split(b"\0")
+    ck.check("%s: pid %d reads its argv at %#x through its own page tables: %s"
+             % (cfg, pid, start, b" ".join(args).decode(errors="replace")),
+             sel == "OK" and [a.decode(errors="replace") for a in args] == want,
+             "guest /proc/%d/cmdline: %s; read %r" % (pid, want, got))
+    ck.check("%s: a kernel thread has no user addresses (%s)" % (cfg, refused[:3]),
+             kthread == "OK" and refused.startswith("E"), refused)
 
 
 def live_steps(ctx):

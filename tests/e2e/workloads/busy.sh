@@ -10,7 +10,8 @@ echo "WORK $! kernel-spin 1"
 sleep 1000001 &
 echo "WORK $! sleeper-argv 0"
 sleep 1 # its exec done
-echo "ARGV $! $(tr '\0' ' ' < /proc/$!/cmdline)"
+# pid, mm->arg_start (field 48 of stat), the arguments.
+echo "ARGV $! $(cut -d' ' -f48 /proc/$!/stat) $(tr '\0' ' ' < /proc/$!/cmdline)"
 # For the scheduler checks (sched_checks.py), after the two above. Lines
 # "SCHED PID ROLE CPU" (not WORK: these are not the vCPU checks' tasks).
 # CPU 2: two more busy loops, so that its fair tree holds a waiting task.
