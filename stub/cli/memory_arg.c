@@ -101,6 +101,10 @@ int memory_arg_open(struct memory_arg *ma, struct guest_mem *m,
 			ma->layout = LAYOUT_EXPLICIT;
 			return 0;
 		}
+	} else if ((elfcore_is_core(o->memory) ||
+		    kdump_is_compressed(o->memory)) && o->qmp) {
+		return set_err(err, "%s: a dump has no live QEMU behind it "
+			       "(drop --qmp)", o->memory);
 	} else if (elfcore_is_core(o->memory)) {
 		if (o->write)
 			return set_err(err, "%s: an ELF dump is read-only "

@@ -216,14 +216,14 @@ static void set_regs(const struct gdb_arch *a, struct target_regs *regs,
 }
 
 /* The registers of the CPU at index c of kt->cpus from QEMU over QMP,
- * into regs; false when unknown. */
-static bool live_cpu_regs(struct kernel_target *kt, int c,
+ * into regs (for_task: for a task running there); false when unknown. */
+static bool live_cpu_regs(struct kernel_target *kt, int c, bool for_task,
 			  struct target_regs *regs)
 {
 	if (!kt->vcpu || c < 0)
 		return false;
-	const struct vcpu_state *st =
-		vcpu_live_get(kt->vcpu, kt->cpus[c], kt->generation);
+	const struct vcpu_state *st = vcpu_live_get(kt->vcpu, kt->cpus[c],
+						    kt->generation, for_task);
 	if (!st)
 		return false;
 	const struct gdb_arch *a = kt->gdb_arch;
@@ -277,7 +277,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 		set_regs(a, regs, &kt->cpu_regs[c]);
 		return;
 	}
-	if (live_cpu_regs(kt, c, regs))
+	if (live_cpu_regs(kt, c, k != NULL, regs))
 		return;
 	if (a->pc_regnum < a->nr_regs)
 		regs->valid[a->pc_regnum] = true;

@@ -5,22 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stub/rsp/hex.h"
 #include "stub/target/gdb_arch.h"
 
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Is the word [w, e) followed (after blanks) by '='? */
@@ -55,7 +45,7 @@ static void read_values(const char **pp, const char *end, struct hmp_field *f)
 		uint64_t hi = 0, lo = 0;
 		bool hex = true;
 		for (size_t i = 0; i < n && hex; i++) {
-			int d = hexval(q[i]);
+			int d = hex_digit(q[i]);
 			if (d < 0)
 				hex = false;
 			else if (n - i > 16)

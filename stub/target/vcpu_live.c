@@ -203,14 +203,23 @@ static void lapic_tpr(struct vcpu_live *v, struct qmp_client *q)
 	}
 }
 
+/* The client, and whether the VM runs; NULL with err when QEMU does not
+ * answer. */
+static struct qmp_client *client_running(struct vcpu_live *v, int *running,
+					 char *err)
+{
+	struct qmp_client *q = client(v, err);
+	if (q && (*running = vm_running(q, err)) < 0)
+		return NULL;
+	return q;
+}
+
 /* Read every vCPU: paused for the time it takes if it runs. */
 static int refresh(struct vcpu_live *v, char *err)
 {
-	struct qmp_client *q = client(v, err);
+	int running;
+	struct qmp_client *q = client_running(v, &running, err);
 	if (!q)
-		return -1;
-	int running = vm_running(q, err);
-	if (running < 0)
 		return -1;
 	if (running && v->no_pause)
 		return set_err(err, "the VM runs and --no-pause forbids "
@@ -259,11 +268,11 @@ static int refresh(struct vcpu_live *v, char *err)
 }
 
 const struct vcpu_state *vcpu_live_get(struct vcpu_live *v, unsigned cpu,
-				       uint64_t gen)
+				       uint64_t gen, bool for_task)
 {
 	if (cpu >= VCPU_MAX)
 		return NULL;
-	if (!v->have || v->generation != gen || v->served[cpu]) {
+	if (!v->have || v->generation != gen || (v->served[cpu] && !for_task)) {
 		char err[ERR_LEN] = "";
 		v->have = refresh(v, err) == 0;
 		v->generation = gen;
@@ -276,7 +285,8 @@ const struct vcpu_state *vcpu_live_get(struct vcpu_live *v, unsigned cpu,
 	}
 	if (cpu >= v->n || !v->cpu[cpu].seen)
 		return NULL;
-	v->served[cpu] = true;
+	if (!for_task)
+		v->served[cpu] = true;
 	return &v->cpu[cpu];
 }
 
@@ -288,11 +298,9 @@ const struct vcpu_state *vcpu_live_peek(const struct vcpu_live *v,
 
 int vcpu_live_stop(struct vcpu_live *v, char *err)
 {
-	struct qmp_client *q = client(v, err);
+	int running;
+	struct qmp_client *q = client_running(v, &running, err);
 	if (!q)
-		return -1;
-	int running = vm_running(q, err);
-	if (running < 0)
 		return -1;
 	if (running) {
 		if (qmp_client_execute(q, "stop", NULL, NULL,
@@ -381,6 +389,25 @@ void vcpu_live_info(const struct vcpu_live *v, struct strbuf *out)
 	if (v->note[0])
 		strbuf_printf(out, "                registers unknown: %s\n",
 			      v->note);
+	/* What each vCPU was doing at the last read. */
+	for (unsigned i = 0; v->have && i < v->n; i++) {
+		uint64_t pc = 0, cr3 = 0;
+		unsigned regnum, off, bytes;
+		const struct vcpu_state *s = &v->cpu[i];
+		if (!gdb_arch_reg_slot(v->gdb, v->gdb->regs[v->gdb->pc_regnum].name,
+				       &regnum, &off, &bytes) &&
+		    s->regs.valid[regnum])
+			memcpy(&pc, s->regs.bytes + off, 8);
+		strbuf_printf(out, "                CPU#%u %s pc %#llx", i,
+			      s->user ? "user" : "kernel",
+			      (unsigned long long)pc);
+		if (!gdb_arch_reg_slot(v->gdb, "cr3", &regnum, &off, &bytes) &&
+		    s->regs.valid[regnum]) {
+			memcpy(&cr3, s->regs.bytes + off, 8);
+			strbuf_printf(out, " cr3 %#llx", (unsigned long long)cr3);
+		}
+		strbuf_putc(out, '\n');
+	}
 	if (v->stopped_by_us)
 		strbuf_printf(out, "                the VM is stopped by lkstub "
 			      "(gdb's interrupt); continue or detach resumes "

@@ -48,11 +48,13 @@ int vcpu_live_init(struct vcpu_live *v, const char *socket,
 void vcpu_live_free(struct vcpu_live *v);
 
 /* The state of vCPU cpu for refresh generation gen: read afresh when the
- * snapshot is of an older refresh, or when this vCPU was already served
- * from it (gdb asks again only after it dropped its register cache).
- * NULL when unknown (the note says why). */
+ * snapshot is of an older refresh, or when this CPU's thread was already
+ * served from it (gdb asks again only after it dropped its register
+ * cache). for_task: asked for a task running on the CPU, which does not
+ * count as the CPU's thread asking. NULL when unknown (the note says
+ * why). */
 const struct vcpu_state *vcpu_live_get(struct vcpu_live *v, unsigned cpu,
-				       uint64_t gen);
+				       uint64_t gen, bool for_task);
 
 /* The snapshot's state of vCPU cpu as it is, never read afresh; NULL if
  * there is none. */

@@ -18,6 +18,11 @@
                         ~10,000 tasks (the tasks10k guest): the first run
                         (gdb looks the types up) and the next ones, and
                         lk-task of a pid that is not there (a walk of every task)
+    bench.py vcpu [N]   how long lkstub --qmp pauses the VM to read every
+                        vCPU's registers: N (default 20) reads on the
+                        5level-kaslr guest (2 vCPUs, idle) and on busy-x86
+                        (4 vCPUs, two of them spinning); also arm64 with
+                        LKSTUB_BENCH_ARM64=1
 """
 
 import os
@@ -520,7 +525,48 @@ def sched(argv):
     return h.standalone(body)
 
 
-COMMANDS = {"rsp": rsp, "pid": pid, "xread": xread, "tasks10k": tasks10k, "sched": sched}
+def vcpu(argv):
+    """The pause per read of all vCPUs (lkstub --qmp), from monitor info."""
+    n = int(argv[0]) if argv else 20
+    cfgs = ["5level-kaslr", "busy-x86"]
+    if os.environ.get("LKSTUB_BENCH_ARM64"):
+        cfgs += ["arm64-kaslr", "busy-arm64"]
+    need_binaries()
+    wd = h.workdir()
+    try:
+        for cfg in cfgs:
+            k, initrd, _ = h.inputs(h.arch_of(cfg), wd)
+            g = h.Guest(cfg, k, wd).start(initrd)
+            stub = h.Stub(g, extra=["--qmp", g.qmp_lkstub, "--no-symbols"],
+                          name="lkstub-vcpu")
+            host, port = stub.addr.rsplit(":", 1)
+            import socket
+            r = h.RSP(socket.create_connection((host, int(port)), timeout=30))
+            for _ in range(n):
+                r.request("qfThreadInfo")     # a new refresh
+                r.request("Hg1")
+                if r.request("g").startswith("xxxxxxxx"):
+                    sys.exit("bench vcpu: %s: no registers:\n%s" % (cfg, stub.stderr()[-1500:]))
+            info = r.monitor("info")[0]
+            r.sock.close()
+            m = re.search(r"pause per read of (\d+) vCPUs: last [\d.]+ ms, min ([\d.]+), "
+                          r"max ([\d.]+), mean ([\d.]+) \((\d+) reads\)", info)
+            if not m:
+                sys.exit("bench vcpu: %s: no pause figures:\n%s" % (cfg, info))
+            bench_line("lkstub", "%s: pause per read of %s vCPUs" % (cfg, m.group(1)),
+                       "mean %s ms, min %s, max %s (%s reads; QMP stop, info registers "
+                       "-a%s, cont)" % (m.group(4), m.group(2), m.group(3), m.group(5),
+                                        ", a one-page dump, info lapic per vCPU"
+                                        if h.arch_of(cfg) == "amd64" else ""))
+            stub.close()
+            g.close()
+        return 0
+    finally:
+        h.cleanup()
+
+
+COMMANDS = {"rsp": rsp, "pid": pid, "xread": xread, "tasks10k": tasks10k, "sched": sched,
+            "vcpu": vcpu}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -100,9 +100,12 @@ REQUIRED = {
 }
 
 
-def before_gdb(ctx):
-    """The VM is paused: lkstub's CPU threads against QEMU's stub."""
+def _paused(ctx):
+    """The VM paused (by QMP here: other modules' sessions are over, and
+    QEMU's stub may resume it when gdb detaches): lkstub's CPU threads
+    against QEMU's stub."""
     ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
+    g.stop()
     stub = h.Stub(g, extra=["--qmp", g.qmp_lkstub, "--no-symbols"], name="lkstub-qmp")
     ctx.stubs.append(stub)
     ctx.qstub = stub
@@ -141,7 +144,30 @@ def before_gdb(ctx):
     bt1 = " ".join(_frames(a.get("BT2", [])))
     ck.check("%s: CPU#1 (a kernel busy loop) shows a kernel function" % cfg,
              re.search(r" in \w+ \(| \w+ \(", bt1) is not None, bt1)
+    _running_task(ctx, stub)
     _argv(ctx, stub)
+
+
+def _running_task(ctx, stub):
+    """The kernel busy loop (pinned to CPU 1) has CPU 1's registers."""
+    ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
+    pids = [p for p, role, _ in g.work if role == "kernel-spin"]
+    if not pids:
+        ck.check("%s: the guest started the kernel busy loop" % cfg, False, str(g.work))
+        return
+    tid = 1000000 + pids[0]
+    r = _rsp(stub.addr)
+    r.request("qfThreadInfo")
+    extra = bytes.fromhex(r.request("qThreadExtraInfo,%x" % tid)).decode(errors="replace")
+    r.request("Hg2")
+    cpu = r.request("g")
+    r.request("Hg%x" % tid)
+    task = r.request("g")
+    r.sock.close()
+    running = "running" in extra and "cpu 1" in extra
+    ck.check("%s: the busy task, %s, has CPU 1's registers" % (cfg, extra),
+             running and task == cpu and not task.startswith("xxxxxxxx"),
+             "cpu %s\ntask %s" % (cpu[:64], task[:64]))
 
 
 def _argv(ctx, stub):
@@ -171,13 +197,11 @@ def _argv(ctx, stub):
              kthread == "OK" and refused.startswith("E"), refused)
 
 
-def live_steps(ctx):
-    return []
-
-
 def after_gdb(ctx):
-    """The VM runs again (the shared session resumed it)."""
+    """Last of the modules on this guest: paused checks, then live ones,
+    then QEMU is killed."""
     ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
+    _paused(ctx)
     if g.status() != "running":
         g.cont()
     stub = ctx.qstub
@@ -195,9 +219,17 @@ def after_gdb(ctx):
             heads[cur].append(line)
     cpus = {t: f for t, f in heads.items() if t <= NCPU}
     named = [t for t, f in cpus.items() if any(re.search(r" in [A-Za-z_]\w* \(|^#\d+\s+[A-Za-z_]\w* \(", l) for l in f)]
-    ck.check("%s: live thread apply all bt completes (%.1fs), every CPU has a named frame"
-             % (cfg, dt), rc == 0 and len(cpus) == NCPU and len(named) == NCPU,
-             "CPUs %s named %s\n%s" % (sorted(cpus), sorted(named), text[-2000:]))
+    # A CPU in user mode has no kernel frame: its user PC, as such.
+    def user_pc(frame):
+        m = re.match(r"^#0\s+(0x[0-9a-f]+) in \?\? \(\)", frame)
+        return m is not None and int(m.group(1), 16) < 1 << 56
+    user = [t for t, f in cpus.items() if t not in named and f and user_pc(f[0])]
+    ck.check("%s: live thread apply all bt completes (%.1fs): each CPU a named frame (%d) "
+             "or a user PC (%d)" % (cfg, dt, len(named), len(user)),
+             rc == 0 and len(cpus) == NCPU and len(named) + len(user) == NCPU
+             and len(named) >= 1,
+             "CPUs %s named %s user %s\n%s" % (sorted(cpus), sorted(named), sorted(user),
+                                              text[-2000:]))
     info = "\n".join(sec.get("INFO", []))
     mp = re.search(r"pause per read of (\d+) vCPUs: last ([\d.]+) ms, min ([\d.]+), "
                    r"max ([\d.]+), mean ([\d.]+) \((\d+) reads\)", info)
@@ -207,6 +239,7 @@ def after_gdb(ctx):
     _control(ctx)
     if ctx.arch == "amd64":
         _mmio(ctx)
+    _qmp_refused(ctx)
     _qemu_killed(ctx)
 
 
@@ -287,13 +320,11 @@ def _mmio(ctx):
              and len(ours) == 16, stub.stderr()[-800:])
 
 
-def _qemu_killed(ctx):
-    """QEMU dies under lkstub: memory still served, registers unknown."""
+def _without_qemu(ctx, stub, what, extra_ok):
+    """Through stub, QEMU not answering: memory still served, CPU 0's
+    registers unknown, `monitor info` says why."""
     ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
-    stub = getattr(ctx, "mstub", None) or getattr(ctx, "cstub", None)
     banner = h.kernel_syms(g.k["VMLINUX"], ("linux_banner",))["linux_banner"] + ctx.off
-    g.proc.kill()
-    g.proc.wait()
     r = _rsp(stub.addr)
     mem = r.request("m%x,5" % banner)
     r.request("qfThreadInfo")
@@ -301,7 +332,24 @@ def _qemu_killed(ctx):
     regs = r.request("g")
     info = r.monitor("info")[0]
     r.sock.close()
-    ck.check("%s: QEMU killed: memory still served, registers unknown, said why" % cfg,
+    ck.check("%s: %s: memory still served, registers unknown, said why" % (cfg, what),
              h.RSP.mem(mem) == b"Linux" and set(regs[:32]) <= set("x0")
-             and "registers unknown" in info and stub.proc.poll() is None,
+             and "registers unknown" in info and extra_ok(),
              "mem %r regs %s\n%s\n%s" % (mem, regs[:40], info[-800:], stub.stderr()[-800:]))
+
+
+def _qmp_refused(ctx):
+    """A QMP socket nobody listens on: lkstub starts all the same."""
+    dead = os.path.join(ctx.g.dir, "no-qemu-here.sock")
+    stub = h.Stub(ctx.g, extra=["--qmp", dead, "--no-symbols"], name="lkstub-noqmp")
+    _without_qemu(ctx, stub, "--qmp refused", lambda: dead in stub.stderr())
+    stub.stop()
+
+
+def _qemu_killed(ctx):
+    """QEMU dies under lkstub."""
+    g = ctx.g
+    stub = getattr(ctx, "mstub", None) or getattr(ctx, "cstub", None)
+    g.proc.kill()
+    g.proc.wait()
+    _without_qemu(ctx, stub, "QEMU killed", lambda: stub.proc.poll() is None)

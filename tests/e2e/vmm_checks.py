@@ -210,6 +210,10 @@ def run(k, wd, ck, cfg=CFG):
     rc, err = h.lkstub_exit(["-k", vml, "-l", "127.0.0.1:%d" % h.free_port(), "--write", elf])
     ck.check("%s: lkstub --write on the ELF vmcore: exit %s, read-only" % (cfg, rc),
              rc in (1, 2) and err.startswith("lkstub: ") and "drop --write" in err, err[-1500:])
+    rc, err = h.lkstub_exit(["-k", vml, "-l", "127.0.0.1:%d" % h.free_port(), "--qmp",
+                             g.qmp_lkstub, elf])
+    ck.check("%s: lkstub --qmp on the ELF vmcore: exit %s, no live QEMU behind it" % (cfg, rc),
+             rc == 1 and "drop --qmp" in err, err[-1500:])
 
     # kdump-zlib: makedumpfile's flattened format, refused; then -R.
     flat = os.path.join(wd, "vmcore.flat")

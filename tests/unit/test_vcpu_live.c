@@ -198,7 +198,7 @@ static void pauses_a_running_vm(void **state)
 	struct fake f = { .running = true };
 	struct vcpu_live v;
 	setup(&v, &f, false);
-	const struct vcpu_state *s = vcpu_live_get(&v, 0, 1);
+	const struct vcpu_state *s = vcpu_live_get(&v, 0, 1, false);
 	assert_non_null(s);
 	assert_int_equal(rax(s), 0x11);
 	assert_true(cr8_is_1(s));
@@ -208,28 +208,35 @@ static void pauses_a_running_vm(void **state)
 	assert_true(f.running);
 	assert_int_equal(v.pauses, 1);
 	/* The other vCPU from the same snapshot. */
-	s = vcpu_live_get(&v, 1, 1);
+	s = vcpu_live_get(&v, 1, 1, false);
 	assert_non_null(s);
 	assert_int_equal(rax(s), 0x22);
 	assert_true(s->user);
 	assert_int_equal(s->user_root, 0x5678000);
 	assert_int_equal(f.reads, 1);
+	/* For a task running there: the same snapshot. */
+	assert_non_null(vcpu_live_get(&v, 1, 1, true));
+	assert_int_equal(f.reads, 1);
 	/* Asked again in the same refresh: gdb dropped its cache. */
-	assert_non_null(vcpu_live_get(&v, 1, 1));
+	assert_non_null(vcpu_live_get(&v, 1, 1, false));
 	assert_int_equal(f.reads, 2);
 	/* A new refresh. */
-	assert_non_null(vcpu_live_get(&v, 0, 2));
+	assert_non_null(vcpu_live_get(&v, 0, 2, false));
 	assert_int_equal(f.reads, 3);
 	assert_int_equal(f.stops, 3);
 	assert_int_equal(f.conts, 3);
 	assert_non_null(vcpu_live_peek(&v, 1));
 	/* A vCPU QEMU does not have. */
-	assert_null(vcpu_live_get(&v, 2, 2));
-	assert_null(vcpu_live_get(&v, VCPU_MAX, 2));
+	assert_null(vcpu_live_get(&v, 2, 2, false));
+	assert_null(vcpu_live_get(&v, VCPU_MAX, 2, false));
 	struct strbuf sb;
 	strbuf_init(&sb, 1 << 16);
 	vcpu_live_info(&v, &sb);
 	assert_non_null(strstr(strbuf_cstr(&sb), "pause per read of 2 vCPUs"));
+	assert_non_null(strstr(strbuf_cstr(&sb),
+				"CPU#0 kernel pc 0xffffffff81000000 cr3 0x1234000"));
+	assert_non_null(strstr(strbuf_cstr(&sb),
+				"CPU#1 user pc 0x401000 cr3 0x5678001"));
 	strbuf_free(&sb);
 	vcpu_live_free(&v);
 }
@@ -241,7 +248,7 @@ static void leaves_a_paused_vm_paused(void **state)
 	struct fake f = { .running = false };
 	struct vcpu_live v;
 	setup(&v, &f, false);
-	assert_non_null(vcpu_live_get(&v, 0, 1));
+	assert_non_null(vcpu_live_get(&v, 0, 1, false));
 	assert_int_equal(f.stops, 0);
 	assert_int_equal(f.conts, 0);
 	assert_false(f.running);
@@ -256,11 +263,11 @@ static void no_pause(void **state)
 	struct fake f = { .running = true };
 	struct vcpu_live v;
 	setup(&v, &f, true);
-	assert_null(vcpu_live_get(&v, 0, 1));
+	assert_null(vcpu_live_get(&v, 0, 1, false));
 	assert_non_null(strstr(v.note, "--no-pause"));
 	assert_int_equal(f.stops, 0);
 	f.running = false;
-	assert_non_null(vcpu_live_get(&v, 0, 2));
+	assert_non_null(vcpu_live_get(&v, 0, 2, false));
 	assert_int_equal(f.conts, 0);
 	assert_false(f.running);
 	vcpu_live_free(&v);
@@ -273,7 +280,7 @@ static void cont_tried_again(void **state)
 	struct fake f = { .running = true, .failing_conts = 1 };
 	struct vcpu_live v;
 	setup(&v, &f, false);
-	assert_non_null(vcpu_live_get(&v, 0, 1));
+	assert_non_null(vcpu_live_get(&v, 0, 1, false));
 	assert_true(f.running);
 	assert_int_equal(f.conts, 1);
 	vcpu_live_free(&v);
@@ -291,7 +298,7 @@ static void control(void **state)
 	assert_false(f.running);
 	assert_true(v.stopped_by_us);
 	/* Registers of the stopped VM: no pause of its own. */
-	assert_non_null(vcpu_live_get(&v, 0, 1));
+	assert_non_null(vcpu_live_get(&v, 0, 1, false));
 	assert_int_equal(f.stops, 1);
 	assert_int_equal(vcpu_live_cont(&v, err), 0);
 	assert_true(f.running);
@@ -333,7 +340,7 @@ static void qemu_gone(void **state)
 	struct vcpu_live v;
 	setup(&v, &f, false);
 	f.gone = true;
-	assert_null(vcpu_live_get(&v, 0, 1));
+	assert_null(vcpu_live_get(&v, 0, 1, false));
 	assert_true(v.note[0]);
 	struct strbuf sb;
 	strbuf_init(&sb, 1 << 16);
