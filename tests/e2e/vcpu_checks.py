@@ -248,15 +248,20 @@ def _rsp(addr):
     return h.RSP(socket.create_connection((host, int(port)), timeout=10))
 
 
+def _replace(ctx, old, flag):
+    """A new lkstub on the guest's QMP socket with flag, in old's place:
+    QEMU serves one client per QMP socket."""
+    old.stop()
+    ctx.stubs.remove(old)
+    stub = h.Stub(ctx.g, extra=["--qmp", ctx.g.qmp_lkstub, "--no-symbols", flag],
+                  name="lkstub" + flag[1:])
+    ctx.stubs.append(stub)
+    return stub
+
+
 def _control(ctx):
     ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
-    # A second QMP client cannot share lkstub-qmp's socket: stop that one.
-    ctx.qstub.stop()
-    ctx.stubs.remove(ctx.qstub)
-    stub = h.Stub(g, extra=["--qmp", g.qmp_lkstub, "--no-symbols", "--control"],
-                  name="lkstub-control")
-    ctx.stubs.append(stub)
-    ctx.cstub = stub
+    stub = ctx.cstub = _replace(ctx, ctx.qstub, "--control")
     r = _rsp(stub.addr)
     r.request("?")
     r.send("vCont;c")
@@ -298,12 +303,7 @@ def _mmio(ctx):
     ck.check("%s: without --mmio the HPET (%#x) is refused, naming the address and flag"
              % (cfg, va), refused.startswith("E") and "--mmio" in ctx.cstub.stderr(),
              refused + ctx.cstub.stderr()[-800:])
-    ctx.cstub.stop()
-    ctx.stubs.remove(ctx.cstub)
-    stub = h.Stub(g, extra=["--qmp", g.qmp_lkstub, "--no-symbols", "--mmio"],
-                  name="lkstub-mmio")
-    ctx.stubs.append(stub)
-    ctx.mstub = stub
+    stub = ctx.mstub = _replace(ctx, ctx.cstub, "--mmio")
     r = _rsp(stub.addr)
     ours = r.request("m%x,8" % va)
     r.sock.close()
