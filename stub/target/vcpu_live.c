@@ -135,13 +135,14 @@ static void dump_notes(struct vcpu_live *v, struct qmp_client *q)
 	uint8_t *map = MAP_FAILED;
 	Elf *e = NULL;
 	struct elfcore_notes notes = { .quiet = true };
-	if (qmp_client_getfd(q, DUMP_FD_NAME, fd, err) ||
-	    qmp_client_execute(q, "dump-guest-memory", args, NULL,
-			       2 * QMP_REQUEST_TIMEOUT_MS, err)) {
-		args = NULL;
+	if (qmp_client_getfd(q, DUMP_FD_NAME, fd, err))
 		goto out;
-	}
+	/* execute takes args over, whatever it returns. */
+	int rc = qmp_client_execute(q, "dump-guest-memory", args, NULL,
+				    2 * QMP_REQUEST_TIMEOUT_MS, err);
 	args = NULL;
+	if (rc)
+		goto out;
 	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(Elf64_Ehdr) ||
 	    st.st_size > DUMP_MAX)
 		goto out;
