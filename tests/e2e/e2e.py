@@ -41,7 +41,7 @@ CHECKS = [
 def boot(argv):
     cfg = argv[0]
     wd = h.workdir()
-    k, initrd, _ = h.inputs(h.arch_of(cfg), wd)
+    k, initrd, _ = h.inputs(h.kernel_of(cfg), wd)
     g = h.Guest(cfg, k, wd).start(initrd)
     print("READY; ram=%s gdb port=%d qmp=%s _text=%x; Enter to quit"
           % (g.ram, g.port, g.qmp_path, g.kaslr_text))

@@ -48,6 +48,18 @@ KSCRIPT_COMMANDS = [
 ]
 
 
+def kscript_commands(path):
+    """KSCRIPT_COMMANDS in the form the scripts at path take: 6.1's
+    $lx_per_cpu takes a per-cpu variable's name as a string, later ones
+    (6.12's: scripts/gdb/linux/cpus.py calls `per_cpu(var.address, cpu)`)
+    the variable itself."""
+    with open(os.path.join(os.path.dirname(path), "scripts", "gdb", "linux", "cpus.py")) as f:
+        bare = "per_cpu(var.address" in f.read()
+    if not bare:
+        return list(KSCRIPT_COMMANDS)
+    return [re.sub(r'\$lx_per_cpu\("(\w+)"', r"$lx_per_cpu(\1", c) for c in KSCRIPT_COMMANDS]
+
+
 def kscripts(k):
     """Path of the kernel's vmlinux-gdb.py for k, or (None, why)."""
     p = subprocess.run([os.path.join(HERE, "kscripts.sh"), k["KVER"]],
@@ -243,7 +255,7 @@ def check_kscripts(cfg, res, ck, gdblog):
 
 
 def applies(ctx):
-    return ctx.base == "5level-kaslr" or ctx.arch == "arm64"
+    return ctx.base in ("5level-kaslr", "6.12-x86") or ctx.arch == "arm64"
 
 
 def after_gdb(ctx):
@@ -262,7 +274,7 @@ def run_tasks(ctx):
     ck.check("%s: kernel scripts/gdb fetched, constants.py generated" % cfg, path, why)
     plan = {"qemu": ctx.qemu, "ncpus": h.ncpus_of(stub.summary),
             "bt_comm": "sleep", "bt_max": 3, "taab": True, "kscripts": path,
-            "commands": KSCRIPT_COMMANDS}
+            "commands": kscript_commands(path) if path else KSCRIPT_COMMANDS}
     res, gdblog, dt = session(g, ctx.k, stub, ctx.off, "tasks", plan, 600)
     ck.check("%s: tasks gdb session (gdb %.0fs; steps: %s)"
              % (cfg, dt, ", ".join(res.get("steps", []))),
