@@ -136,13 +136,38 @@ static int from_image_aarch64(struct kernel_info *ki, uint64_t text_pa,
 	if (aarch64_paging_setup(&ki->as, (unsigned)vabits, shift,
 				 vabits == 52, err)) /* vabits_actual: in use */
 		return -1;
+	if (a64_finish(ki, vm, m, (unsigned)vabits, err))
+		return -1;
+	const char *from = have_vabits ? "vabits_actual"
+				       : "the vmlinux's link address";
+	uint64_t stext;
+	if (!have_vabits && vabits != 52 && vmlinux_sym(vm, "_stext", &stext)) {
+		/* 6.9+ has no vabits_actual in memory (it is read from
+		 * TCR_EL1): a 52-bit kernel (LPA2) runs 52-bit VAs where the
+		 * CPU has them, else VA_BITS_MIN, the link address's width.
+		 * The width under which the tables map _stext where the
+		 * image formula puts it is the one in use. */
+		const unsigned cand[] = { (unsigned)vabits, 52 };
+		stext += ki->kaslr_offset;
+		int i = aarch64_paging_probe(&ki->as, cand, 2, shift, stext,
+					     stext - voff, err);
+		if (i < 0 && err[0])
+			return -1;
+		if (i == 1) {
+			vabits = 52;
+			if (a64_finish(ki, vm, m, 52, err))
+				return -1;
+		}
+		if (i >= 0)
+			from = i == 1 ? "the walk of _stext (52-bit tables)"
+				      : "the vmlinux's link address and the "
+					"walk of _stext";
+	}
 	snprintf(ki->paging_note, sizeof(ki->paging_note),
 		 "%u-bit VA from %s, %u KiB granule of the vmlinux (TCR_EL1 "
-		 "not known), kimage_voffset %#llx", (unsigned)vabits,
-		 have_vabits ? "vabits_actual" : "the vmlinux's link address",
-		 1u << (shift - 10),
-		 (unsigned long long)voff);
-	return a64_finish(ki, vm, m, (unsigned)vabits, err);
+		 "not known), kimage_voffset %#llx", (unsigned)vabits, from,
+		 1u << (shift - 10), (unsigned long long)voff);
+	return 0;
 }
 
 static int from_offsets_aarch64(struct kernel_info *ki,
