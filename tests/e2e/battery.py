@@ -255,8 +255,13 @@ def percpu_arm64(cpu, base):
     probe("cpu%d.entry_task" % cpu, lambda: evs(cur))
     probe("cpu%d.entry_task.comm" % cpu, lambda: evs(cur + "->comm"))
     probe("cpu%d.entry_task.pid" % cpu, lambda: evs(cur + "->pid"))
-    probe("cpu%d.cpu_number" % cpu,
-          lambda: evs("*(int *)((unsigned long)&cpu_number + %s)" % base))
+    # 6.12's arm64 has no per-cpu cpu_number: smp_processor_id() is the
+    # current task's thread_info.cpu.
+    if gdb.lookup_global_symbol("cpu_number") is not None:
+        probe("cpu%d.cpu_number" % cpu,
+              lambda: evs("*(int *)((unsigned long)&cpu_number + %s)" % base))
+    else:
+        probe("cpu%d.entry_task.thread_info.cpu" % cpu, lambda: evs(cur + "->thread_info.cpu"))
     probe("cpu%d.cpu_data.reg_midr" % cpu, lambda: hex(evi(
         "((struct cpuinfo_arm64 *)((unsigned long)&cpu_data + %s))->reg_midr" % base)))
     # IRQ stacks are vmalloc'd (VMAP_STACK), with a guard page below.

@@ -13,7 +13,10 @@ On 5level-kaslr, after the shared session (the guest paused again):
 - the kernel's scripts/gdb (tests/e2e/kscripts.sh): lx-* commands and
   $lx_* functions give the same output through lkstub and QEMU's stub.
 
-On the arm64 configs: kthreadd's backtrace through its saved cpu_context,
+The same on 6.12-x86, 6.12-arm64 and 6.12-arm64-16k (TASKS_CONFIGS; on
+arm64 with the PAC-stripping unwinder of tools/gdb).
+
+On every arm64 config: kthreadd's backtrace through its saved cpu_context,
 with the PAC-stripping unwinder gdb 13 needs (tools/gdb).
 
 bench.py tasks10k reuses session() and the checks' helpers on a guest
@@ -31,7 +34,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TASK_TID_BASE = 1000000
 TAAB_SLACK = 5              # `thread apply all bt` vs its derived cost
 SLEEP_PATH = ("__schedule", "schedule", "do_nanosleep", "hrtimer_nanosleep",
-              "__x64_sys_(clock_)?nanosleep")
+              "__(x64|arm64)_sys_(clock_)?nanosleep")
+# The configurations that get the whole tasks session (threads, backtraces,
+# thread apply all bt, the kernel's scripts); every arm64 one also gets
+# kthreadd's backtrace with the PAC unwinder (run_arm64).
+TASKS_CONFIGS = ("5level-kaslr", "6.12-x86", "6.12-arm64", "6.12-arm64-16k")
 
 # Run through both stubs with gdb thread 1 (CPU0) selected unless "@N".
 KSCRIPT_COMMANDS = [
@@ -81,7 +88,7 @@ def guest_ps(serial):
     return ps
 
 
-def session(g, k, stub, off, name, plan, timeout):
+def session(g, k, stub, off, name, plan, timeout, gdb="gdb"):
     """One tasks_gdb.py session: (results dict, gdb log text, wall seconds)."""
     base = os.path.join(g.dir, name)
     plan = dict(plan, vmlinux=k["VMLINUX"], offset=off, results=base + ".json",
@@ -93,7 +100,7 @@ def session(g, k, stub, off, name, plan, timeout):
         f.write("source %s\npython tasks_session(%r)\n"
                 % (os.path.join(HERE, "tasks_gdb.py"), base + ".plan.json"))
     log = base + ".log"
-    rc, dt = h.run_gdb(script, log, timeout)
+    rc, dt = h.run_gdb(script, log, timeout, gdb=gdb)
     try:
         with open(base + ".json") as f:
             res = json.load(f)
@@ -255,14 +262,14 @@ def check_kscripts(cfg, res, ck, gdblog):
 
 
 def applies(ctx):
-    return ctx.base in ("5level-kaslr", "6.12-x86") or ctx.arch == "arm64"
+    return ctx.base in TASKS_CONFIGS or ctx.arch == "arm64"
 
 
 def after_gdb(ctx):
+    if ctx.base in TASKS_CONFIGS:
+        run_tasks(ctx)
     if ctx.arch == "arm64":
         run_arm64(ctx)
-    else:
-        run_tasks(ctx)
 
 
 def run_tasks(ctx):
@@ -274,8 +281,11 @@ def run_tasks(ctx):
     ck.check("%s: kernel scripts/gdb fetched, constants.py generated" % cfg, path, why)
     plan = {"qemu": ctx.qemu, "ncpus": h.ncpus_of(stub.summary),
             "bt_comm": "sleep", "bt_max": 3, "taab": True, "kscripts": path,
-            "commands": kscript_commands(path) if path else KSCRIPT_COMMANDS}
-    res, gdblog, dt = session(g, ctx.k, stub, ctx.off, "tasks", plan, 600)
+            "commands": kscript_commands(path) if path else KSCRIPT_COMMANDS,
+            "arch": ctx.arch,
+            "unwinder": os.path.join(h.ROOT, "tools", "gdb", "arm64_pac_unwind.py")
+            if ctx.arch == "arm64" else None}
+    res, gdblog, dt = session(g, ctx.k, stub, ctx.off, "tasks", plan, 900, gdb=h.GDB[ctx.arch])
     ck.check("%s: tasks gdb session (gdb %.0fs; steps: %s)"
              % (cfg, dt, ", ".join(res.get("steps", []))),
              res.get("rc") == 0 and res.get("done"), gdblog[-3000:])
