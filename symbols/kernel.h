@@ -134,6 +134,10 @@ int prstatus_to_regs(const void *desc, size_t len, size_t regs_off,
 		     const char *const *names, size_t nr_names,
 		     struct saved_regs *out);
 
+/* The page size (log2) an arm64 vmlinux was built for, from the spacing
+ * of its top-level page tables; 12 when it cannot be told. */
+unsigned aarch64_vmlinux_page_shift(const struct vmlinux *vm);
+
 /* Read a variable of the kernel image by link-time symbol name. */
 bool kernel_read_sym(const struct kernel_info *ki, const struct vmlinux *vm,
 		     const char *name, void *buf, size_t len);

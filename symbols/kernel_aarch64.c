@@ -10,17 +10,22 @@
 #include "symbols/kernel.h"
 #include "common/err.h"
 
-/* Granule of the vmlinux: swapper_pg_dir is exactly one page. */
-static unsigned vmlinux_page_shift(const struct vmlinux *vm)
+/* Granule of the vmlinux: the kernel's linker script gives each of its
+ * top-level tables one page, swapper_pg_dir right after reserved_pg_dir
+ * (5.13+), and ending at swapper_pg_end before that. */
+unsigned aarch64_vmlinux_page_shift(const struct vmlinux *vm)
 {
-	uint64_t pgd, end;
-	if (vmlinux_sym(vm, "swapper_pg_dir", &pgd) &&
-	    vmlinux_sym(vm, "swapper_pg_end", &end)) {
-		switch (end - pgd) {
-		case 4096: return 12;
-		case 16384: return 14;
-		case 65536: return 16;
-		}
+	uint64_t pgd, end, prev, d = 0;
+	if (!vmlinux_sym(vm, "swapper_pg_dir", &pgd))
+		return 12;
+	if (vmlinux_sym(vm, "swapper_pg_end", &end) && end > pgd)
+		d = end - pgd;
+	else if (vmlinux_sym(vm, "reserved_pg_dir", &prev) && prev < pgd)
+		d = pgd - prev;
+	switch (d) {
+	case 4096: return 12;
+	case 16384: return 14;
+	case 65536: return 16;
 	}
 	return 12;
 }
@@ -78,7 +83,7 @@ static int from_vmcoreinfo_aarch64(struct kernel_info *ki,
 		pagesize = strtol(ps, NULL, 10);
 	unsigned shift = pagesize == 16384 ? 14 : pagesize == 65536 ? 16
 				   : pagesize == 4096 ? 12
-				   : vmlinux_page_shift(vm);
+				   : aarch64_vmlinux_page_shift(vm);
 	ki->phys_base = (uint64_t)phys_off;
 	ki->as.image_pa_delta = (uint64_t)voff;
 	/* T1SZ is the VA width in use; VA_BITS only the configured one
@@ -132,7 +137,7 @@ static int from_image_aarch64(struct kernel_info *ki, uint64_t text_pa,
 	ki->kaslr_offset = runtime_text - text;
 	ki->phys_base = memstart;
 	ki->as.image_pa_delta = voff;
-	unsigned shift = vmlinux_page_shift(vm);
+	unsigned shift = aarch64_vmlinux_page_shift(vm);
 	if (aarch64_paging_setup(&ki->as, (unsigned)vabits, shift,
 				 vabits == 52, err)) /* vabits_actual: in use */
 		return -1;
