@@ -90,6 +90,10 @@ struct kernel_arch {
 	 * authentication masks), given with every thread's; may be NULL. */
 	void (*fixed_regs)(const struct kernel_info *ki,
 			   struct saved_regs *out);
+	/* The register that holds the current task's address in the
+	 * kernel (arm64: SP_EL0), given each thread as its task's (a CPU's:
+	 * its runqueue's current task); NULL where there is none. */
+	const char *current_reg;
 	/* The layout of the context-switch frame, from BTF (done once). */
 	void (*frame_layout)(const struct btf_types *bt,
 			     struct frame_layout *fl);

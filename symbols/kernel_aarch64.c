@@ -291,6 +291,7 @@ const struct kernel_arch kernel_aarch64 = {
 	.from_image = from_image_aarch64,
 	.from_offsets = from_offsets_aarch64,
 	.fixed_regs = fixed_regs_aarch64,
+	.current_reg = "SP_EL0",
 	.frame_layout = frame_layout_aarch64,
 	.saved_regs = saved_regs_aarch64,
 	.prstatus_regs = prstatus_regs_aarch64,
