@@ -86,10 +86,10 @@ def target_regs(stub):
 
 
 def unsupported_kscripts(ctx, path, commands):
-    """(command, why) of the commands that cannot work through lkstub: on
-    arm64 the scripts' $lx_current() reads the SP_EL0 register (the
-    current task in EL1; 6.12's cpus.py), which QEMU's stub has and
-    lkstub's target description, without the vCPUs' registers, lacks."""
+    """(command, why) of the commands that cannot work through this lkstub:
+    on arm64 the scripts' $lx_current() reads the SP_EL0 register (the
+    current task in EL1; 6.12's cpus.py), which an lkstub before SP_EL0
+    was added to its target description lacks."""
     if ctx.arch != "arm64":
         return []
     with open(os.path.join(os.path.dirname(path), "scripts", "gdb", "linux", "cpus.py")) as f:
@@ -97,7 +97,7 @@ def unsupported_kscripts(ctx, path, commands):
             return []
     if "SP_EL0" in target_regs(ctx.stub):
         return []
-    why = ("lkstub's aarch64 registers have no SP_EL0, which this kernel's $lx_current() "
+    why = ("this lkstub's target.xml has no SP_EL0, which this kernel's $lx_current() "
            "reads (QEMU's stub serves the vCPU's)")
     return [(c, why) for c in commands if "$lx_current" in c]
 
