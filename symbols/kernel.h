@@ -90,6 +90,10 @@ struct kernel_arch {
 	 * authentication masks), given with every thread's; may be NULL. */
 	void (*fixed_regs)(const struct kernel_info *ki,
 			   struct saved_regs *out);
+	/* The register that holds the current task's address in the
+	 * kernel (arm64: SP_EL0), given each thread as its task's (a CPU's:
+	 * its runqueue's current task); NULL where there is none. */
+	const char *current_reg;
 	/* The layout of the context-switch frame, from BTF (done once). */
 	void (*frame_layout)(const struct btf_types *bt,
 			     struct frame_layout *fl);
@@ -133,6 +137,10 @@ bool kernel_still_there(const struct kernel_info *ki, const struct vmlinux *vm);
 int prstatus_to_regs(const void *desc, size_t len, size_t regs_off,
 		     const char *const *names, size_t nr_names,
 		     struct saved_regs *out);
+
+/* The page size (log2) an arm64 vmlinux was built for, from the spacing
+ * of its top-level page tables; 12 when it cannot be told. */
+unsigned aarch64_vmlinux_page_shift(const struct vmlinux *vm);
 
 /* Read a variable of the kernel image by link-time symbol name. */
 bool kernel_read_sym(const struct kernel_info *ki, const struct vmlinux *vm,

@@ -10,17 +10,22 @@
 #include "symbols/kernel.h"
 #include "common/err.h"
 
-/* Granule of the vmlinux: swapper_pg_dir is exactly one page. */
-static unsigned vmlinux_page_shift(const struct vmlinux *vm)
+/* Granule of the vmlinux: the kernel's linker script gives each of its
+ * top-level tables one page, swapper_pg_dir right after reserved_pg_dir
+ * (5.13+), and ending at swapper_pg_end before that. */
+unsigned aarch64_vmlinux_page_shift(const struct vmlinux *vm)
 {
-	uint64_t pgd, end;
-	if (vmlinux_sym(vm, "swapper_pg_dir", &pgd) &&
-	    vmlinux_sym(vm, "swapper_pg_end", &end)) {
-		switch (end - pgd) {
-		case 4096: return 12;
-		case 16384: return 14;
-		case 65536: return 16;
-		}
+	uint64_t pgd, end, prev, d = 0;
+	if (!vmlinux_sym(vm, "swapper_pg_dir", &pgd))
+		return 12;
+	if (vmlinux_sym(vm, "swapper_pg_end", &end) && end > pgd)
+		d = end - pgd;
+	else if (vmlinux_sym(vm, "reserved_pg_dir", &prev) && prev < pgd)
+		d = pgd - prev;
+	switch (d) {
+	case 4096: return 12;
+	case 16384: return 14;
+	case 65536: return 16;
 	}
 	return 12;
 }
@@ -78,7 +83,7 @@ static int from_vmcoreinfo_aarch64(struct kernel_info *ki,
 		pagesize = strtol(ps, NULL, 10);
 	unsigned shift = pagesize == 16384 ? 14 : pagesize == 65536 ? 16
 				   : pagesize == 4096 ? 12
-				   : vmlinux_page_shift(vm);
+				   : aarch64_vmlinux_page_shift(vm);
 	ki->phys_base = (uint64_t)phys_off;
 	ki->as.image_pa_delta = (uint64_t)voff;
 	/* T1SZ is the VA width in use; VA_BITS only the configured one
@@ -132,17 +137,42 @@ static int from_image_aarch64(struct kernel_info *ki, uint64_t text_pa,
 	ki->kaslr_offset = runtime_text - text;
 	ki->phys_base = memstart;
 	ki->as.image_pa_delta = voff;
-	unsigned shift = vmlinux_page_shift(vm);
+	unsigned shift = aarch64_vmlinux_page_shift(vm);
 	if (aarch64_paging_setup(&ki->as, (unsigned)vabits, shift,
 				 vabits == 52, err)) /* vabits_actual: in use */
 		return -1;
+	if (a64_finish(ki, vm, m, (unsigned)vabits, err))
+		return -1;
+	const char *from = have_vabits ? "vabits_actual"
+				       : "the vmlinux's link address";
+	uint64_t stext;
+	if (!have_vabits && vabits != 52 && vmlinux_sym(vm, "_stext", &stext)) {
+		/* 6.9+ has no vabits_actual in memory (it is read from
+		 * TCR_EL1): a 52-bit kernel (LPA2) runs 52-bit VAs where the
+		 * CPU has them, else VA_BITS_MIN, the link address's width.
+		 * The width under which the tables map _stext where the
+		 * image formula puts it is the one in use. */
+		const unsigned cand[] = { (unsigned)vabits, 52 };
+		stext += ki->kaslr_offset;
+		int i = aarch64_paging_probe(&ki->as, cand, 2, shift, stext,
+					     stext - voff, err);
+		if (i < 0 && err[0])
+			return -1;
+		if (i == 1) {
+			vabits = 52;
+			if (a64_finish(ki, vm, m, 52, err))
+				return -1;
+		}
+		if (i >= 0)
+			from = i == 1 ? "the walk of _stext (52-bit tables)"
+				      : "the vmlinux's link address and the "
+					"walk of _stext";
+	}
 	snprintf(ki->paging_note, sizeof(ki->paging_note),
 		 "%u-bit VA from %s, %u KiB granule of the vmlinux (TCR_EL1 "
-		 "not known), kimage_voffset %#llx", (unsigned)vabits,
-		 have_vabits ? "vabits_actual" : "the vmlinux's link address",
-		 1u << (shift - 10),
-		 (unsigned long long)voff);
-	return a64_finish(ki, vm, m, (unsigned)vabits, err);
+		 "not known), kimage_voffset %#llx", (unsigned)vabits, from,
+		 1u << (shift - 10), (unsigned long long)voff);
+	return 0;
 }
 
 static int from_offsets_aarch64(struct kernel_info *ki,
@@ -261,6 +291,7 @@ const struct kernel_arch kernel_aarch64 = {
 	.from_image = from_image_aarch64,
 	.from_offsets = from_offsets_aarch64,
 	.fixed_regs = fixed_regs_aarch64,
+	.current_reg = "SP_EL0",
 	.frame_layout = frame_layout_aarch64,
 	.saved_regs = saved_regs_aarch64,
 	.prstatus_regs = prstatus_regs_aarch64,

@@ -60,6 +60,25 @@ int aarch64_paging_from_tcr(struct kernel_as *as, uint64_t tcr, char *err)
 	return aarch64_paging_setup(as, 64 - t1sz, shift, pa52, err);
 }
 
+int aarch64_paging_probe(struct kernel_as *as, const unsigned *va_bits,
+			 size_t n, unsigned page_shift, uint64_t va,
+			 uint64_t want_pa, char *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pt_walk w;
+		char why[ERR_LEN];
+		if (aarch64_paging_setup(as, va_bits[i], page_shift,
+					 va_bits[i] == 52, why))
+			continue;
+		if (kva_walk(as, va, &w) == PT_OK && w.pa == want_pa)
+			return (int)i;
+	}
+	if (n)
+		(void)aarch64_paging_setup(as, va_bits[0], page_shift,
+					   va_bits[0] == 52, err);
+	return -1;
+}
+
 /* Output address of a descriptor at a given block/page size. */
 static uint64_t desc_addr(const struct kernel_as *as, uint64_t e)
 {

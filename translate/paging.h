@@ -95,6 +95,15 @@ int aarch64_paging_setup(struct kernel_as *as, unsigned va_bits,
 /* The same from TCR_EL1's T1SZ, TG1 and DS fields (pa52 from DS, or from
  * IPS = 52 bits with 64 KiB pages). */
 int aarch64_paging_from_tcr(struct kernel_as *as, uint64_t tcr, char *err);
+/* Without TCR_EL1 (a kernel found by its banner): the first of the
+ * n candidate VA widths under which the tables at as->root_pa map va to
+ * want_pa (52 bits: with LPA2 on 4K/16K pages, LPA on 64K); as is set up
+ * for it and its index returned. -1 when none does: as is then set up for
+ * candidate 0 if it can be (else err says why). as->mem, ->arch and
+ * ->root_pa must be set. */
+int aarch64_paging_probe(struct kernel_as *as, const unsigned *va_bits,
+			 size_t n, unsigned page_shift, uint64_t va,
+			 uint64_t want_pa, char *err);
 
 enum kva_how { KVA_IMAGE, KVA_DIRECT, KVA_WALK };
 

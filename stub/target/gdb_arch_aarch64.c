@@ -1,6 +1,6 @@
 /* aarch64 as gdb's org.gnu.gdb.aarch64.core feature describes it: x0-x30,
- * sp, pc, cpsr, and the pointer-authentication masks of
- * org.gnu.gdb.aarch64.pauth. With it gdb needs no `set architecture`. Register numbers
+ * sp, pc, cpsr, the pointer-authentication masks of
+ * org.gnu.gdb.aarch64.pauth, and SP_EL0 (the current task). With it gdb needs no `set architecture`. Register numbers
  * are positions in this table. */
 #include "stub/target/gdb_arch.h"
 
@@ -106,6 +106,12 @@ static const char aarch64_target_xml[] =
 	"  <reg name=\"pauth_dmask_high\" bitsize=\"64\"/>\n"
 	"  <reg name=\"pauth_cmask_high\" bitsize=\"64\"/>\n"
 	"</feature>\n"
+	/* In EL1 the kernel keeps `current` (its task_struct) in SP_EL0, and
+	 * its gdb scripts read it there ($lx_current() from 6.x); QEMU's stub
+	 * names it the same. lkstub gives each thread its task's address. */
+	"<feature name=\"org.lkstub.aarch64.kernel\">\n"
+	"  <reg name=\"SP_EL0\" bitsize=\"64\" type=\"data_ptr\"/>\n"
+	"</feature>\n"
 	"</target>\n";
 
 static const struct gdb_reg aarch64_regs[] = {
@@ -181,6 +187,7 @@ static const struct gdb_reg aarch64_regs[] = {
 	{ "pauth_cmask", 64 },
 	{ "pauth_dmask_high", 64 },
 	{ "pauth_cmask_high", 64 },
+	{ "SP_EL0", 64 },
 };
 
 const struct gdb_arch gdb_arch_aarch64 = {

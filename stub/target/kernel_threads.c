@@ -241,10 +241,21 @@ static bool live_cpu_regs(struct kernel_target *kt, int c, bool for_task,
 	return true;
 }
 
+static void set_reg_u64(const struct gdb_arch *a, struct target_regs *regs,
+			const char *name, uint64_t value)
+{
+	struct saved_regs one = { .n = 1 };
+	one.r[0].name = name;
+	one.r[0].value = value;
+	set_regs(a, regs, &one);
+}
+
 /* A live guest's vCPU registers are not in its RAM: a running task or a
  * CPU gets them from QEMU over QMP (--qmp) or a dump's notes, else only
  * a PC of 0 (gdb needs one to have a frame). A task that is switched out
- * gets the registers its context-switch frame saved. */
+ * gets the registers its context-switch frame saved. Every thread gets the
+ * architecture's current-task register (arm64's SP_EL0, as the kernel
+ * keeps it in EL1): its task's address, a CPU's runqueue's current task. */
 void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 {
 	struct kernel_target *kt = t;
@@ -261,8 +272,15 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 	struct saved_regs saved;
 	char err[ERR_LEN];
 	int c = cpu_index(kt, tid);
+	const char *cur = kt->ki.arch->current_reg;
+	uint64_t curr;
+	uint32_t nr;
+	if (cur && c >= 0 && cpu_rq(&r, kt->cpus[c], &curr, &nr) && curr)
+		set_reg_u64(a, regs, cur, curr);
 	/* The snapshot may be old: the task must still be there. */
 	if (k && task_read_one(&r, k->addr, &now) && now.pid == k->pid) {
+		if (cur)
+			set_reg_u64(a, regs, cur, k->addr);
 		if (!now.on_cpu && kt->ki.arch->saved_regs &&
 		    !kt->ki.arch->saved_regs(&kt->ki, &kt->frames, k->addr,
 					     &saved, err)) {

@@ -8,8 +8,11 @@
 # QEMU's own gdbstub while the guest is paused.
 #
 # The battery is written for the Debian 6.1 cloud kernel, x86-64 and arm64
-# (4 KiB pages, 48-bit VAs): the field names (task_struct.__state,
-# module.core_layout, vmap_area_list) are 6.1's.  The architecture is the
+# (4 KiB pages, 48-bit VAs), and the 6.12 ones (arm64 also with 16 KiB
+# pages and 52-bit VAs): where the kernel changed, each probe follows the
+# kernel it finds (module.core_layout up to 6.3, module.mem[] from 6.4;
+# vmap_area_list up to 6.8, the vmap_nodes' busy lists from 6.9; the page
+# size from vmcoreinfo's PAGESIZE).  The architecture is the
 # connected target's; x86-only probes (page_offset_base, e820, current_task,
 # idt_table, ...) have arm64 counterparts (memstart_addr, kimage_voffset,
 # memblock, __entry_task, irq stacks, the linear map at PAGE_OFFSET).
@@ -106,6 +109,23 @@ def arm64_va_bits():
     return ARM64_VA_BITS
 
 
+def page_shift():
+    """log2 of the kernel's page size: vmcoreinfo's PAGESIZE (4 KiB if
+    absent). arm64 kernels run 4, 16 or 64 KiB pages."""
+    try:
+        text = cstr(read(evi("(unsigned long)vmcoreinfo_data"), 4096))
+        for line in text.splitlines():
+            if line.startswith("PAGESIZE="):
+                return int(line.split("=", 1)[1]).bit_length() - 1
+    except (gdb.error, gdb.MemoryError, ValueError):
+        pass
+    return 12
+
+
+def has_field(struct, field):
+    return any(f.name == field for f in gdb.lookup_type(struct).fields())
+
+
 def linear_base():
     """The virtual address of physical address 0 in the direct (linear) map:
     x86-64 page_offset_base; arm64 PAGE_OFFSET - memstart_addr (modulo 2^64:
@@ -182,6 +202,15 @@ def globals_():
     probe("init_text(freed)", lambda: hexb(read(evi("(unsigned long)&_sinittext"), 16)))
 
 
+def x86_pcpu_hot():
+    """x86 from 6.2: current_task and cpu_number are members of pcpu_hot."""
+    try:
+        gdb.lookup_type("struct pcpu_hot")
+        return gdb.lookup_global_symbol("current_task") is None
+    except gdb.error:
+        return False
+
+
 def percpu():
     n = evi("nr_cpu_ids")
     offs = []
@@ -202,12 +231,18 @@ def percpu():
         if _arm64():
             percpu_arm64(cpu, base)
             continue
-        cur = "(*(struct task_struct **)((unsigned long)&current_task + %s))" % base
+        # 6.2+ keeps current_task and cpu_number in the per-cpu pcpu_hot.
+        hot = "((struct pcpu_hot *)((unsigned long)&pcpu_hot + %s))" % base
+        if x86_pcpu_hot():
+            cur = hot + "->current_task"
+            num = hot + "->cpu_number"
+        else:
+            cur = "(*(struct task_struct **)((unsigned long)&current_task + %s))" % base
+            num = "*(int *)((unsigned long)&cpu_number + %s)" % base
         probe("cpu%d.current_task" % cpu, lambda: evs(cur))
         probe("cpu%d.current_task.comm" % cpu, lambda: evs(cur + "->comm"))
         probe("cpu%d.current_task.pid" % cpu, lambda: evs(cur + "->pid"))
-        probe("cpu%d.cpu_number" % cpu,
-              lambda: evs("*(int *)((unsigned long)&cpu_number + %s)" % base))
+        probe("cpu%d.cpu_number" % cpu, lambda: evs(num))
         probe("cpu%d.this_cpu_off" % cpu,
               lambda: hex(evi("*(unsigned long *)((unsigned long)&this_cpu_off + %s)" % base)))
         probe("cpu%d.stack_canary" % cpu,
@@ -220,8 +255,13 @@ def percpu_arm64(cpu, base):
     probe("cpu%d.entry_task" % cpu, lambda: evs(cur))
     probe("cpu%d.entry_task.comm" % cpu, lambda: evs(cur + "->comm"))
     probe("cpu%d.entry_task.pid" % cpu, lambda: evs(cur + "->pid"))
-    probe("cpu%d.cpu_number" % cpu,
-          lambda: evs("*(int *)((unsigned long)&cpu_number + %s)" % base))
+    # 6.12's arm64 has no per-cpu cpu_number: smp_processor_id() is the
+    # current task's thread_info.cpu.
+    if gdb.lookup_global_symbol("cpu_number") is not None:
+        probe("cpu%d.cpu_number" % cpu,
+              lambda: evs("*(int *)((unsigned long)&cpu_number + %s)" % base))
+    else:
+        probe("cpu%d.entry_task.thread_info.cpu" % cpu, lambda: evs(cur + "->thread_info.cpu"))
     probe("cpu%d.cpu_data.reg_midr" % cpu, lambda: hex(evi(
         "((struct cpuinfo_arm64 *)((unsigned long)&cpu_data + %s))->reg_midr" % base)))
     # IRQ stacks are vmalloc'd (VMAP_STACK), with a guard page below.
@@ -238,13 +278,15 @@ def percpu_arm64(cpu, base):
 def direct_map_arm64():
     lin = linear_base()
     maxpfn = evi("max_pfn")
+    shift = page_shift()
+    probe("page_shift", lambda: shift)
     va = lambda pa: (lin + pa) & 0xFFFFFFFFFFFFFFFF  # noqa: E731
     ram = 0x40000000   # QEMU virt
     probe("lin.ram_base", lambda: hexb(read(va(ram), 32)))
     probe("lin.ram+0x1000000", lambda: hexb(read(va(ram + 0x1000000), 32)))
     probe("lin.x.ram+0x9f000", lambda: xcmd("x/4xg 0x%x" % va(ram + 0x9f000)))
-    probe("lin.last_page", lambda: hexb(read(va((maxpfn << 12) - 0x1000), 32)))
-    probe("lin.last_bytes", lambda: hexb(read(va((maxpfn << 12) - 16), 16)))
+    probe("lin.last_page", lambda: hexb(read(va((maxpfn << shift) - 0x1000), 32)))
+    probe("lin.last_bytes", lambda: hexb(read(va((maxpfn << shift) - 16), 16)))
     probe("lin.cross_2M", lambda: hashlib.sha256(read(va(ram + 0x3ff000), 0x2000)).hexdigest())
     # Every RAM range and every reservation the kernel keeps in memblock
     # (arm64 keeps memblock after boot), through the linear map.
@@ -369,63 +411,92 @@ def modules():
         p = "module[%d]" % count
         probe(p + ".name", lambda: m["name"].string())
         probe(p + ".state", lambda: str(m["state"]))
-        probe(p + ".core", lambda: "base=%s size=%d text=%d ro=%d" % (
-            hex(int(m["core_layout"]["base"].cast(ul))), int(m["core_layout"]["size"]),
-            int(m["core_layout"]["text_size"]), int(m["core_layout"]["ro_size"])))
-        base = int(m["core_layout"]["base"].cast(ul))
-        size = int(m["core_layout"]["size"])
-        probe(p + ".text[0:32]", lambda: hexb(read(base, 32)))
-        probe(p + ".core.sha256", lambda: hashlib.sha256(read(base, size)).hexdigest())
-        probe(p + ".init", lambda: hex(int(m["init_layout"]["base"].cast(ul))))
+        if has_field("struct module", "core_layout"):     # up to 6.3
+            probe(p + ".core", lambda: "base=%s size=%d text=%d ro=%d" % (
+                hex(int(m["core_layout"]["base"].cast(ul))), int(m["core_layout"]["size"]),
+                int(m["core_layout"]["text_size"]), int(m["core_layout"]["ro_size"])))
+            base = int(m["core_layout"]["base"].cast(ul))
+            size = int(m["core_layout"]["size"])
+            probe(p + ".text[0:32]", lambda: hexb(read(base, 32)))
+            probe(p + ".core.sha256", lambda: hashlib.sha256(read(base, size)).hexdigest())
+            probe(p + ".init", lambda: hex(int(m["init_layout"]["base"].cast(ul))))
+            continue
+        # 6.4+: one module_memory per type (enum mod_mem_type): text, data,
+        # rodata, ro_after_init, then the init types (freed after init).
+        names = {int(f.enumval): f.name for f in gdb.lookup_type("enum mod_mem_type").fields()}
+        lo, hi = m["mem"].type.range()
+        for i in range(lo, hi + 1):
+            mem = m["mem"][i]
+            name = names.get(i, str(i))
+            base, size = int(mem["base"].cast(ul)), int(mem["size"])
+            probe("%s.%s" % (p, name), lambda: "base=%s size=%d" % (hex(base), size))
+            if name.startswith("MOD_INIT") or not size:
+                continue
+            probe("%s.%s[0:32]" % (p, name), lambda: hexb(read(base, 32)))
+            probe("%s.%s.sha256" % (p, name), lambda: hashlib.sha256(
+                read(base, size)).hexdigest())
     _emit("modules.count", count)
+
+
+def vmap_lists():
+    """The heads of the lists of busy vmap areas: vmap_area_list up to 6.8;
+    from 6.9 each vmap node's busy.head (vmap_nodes[0..nr_vmap_nodes))."""
+    try:
+        return [evi("(unsigned long)&vmap_area_list")]
+    except gdb.error:
+        pass
+    n = evi("nr_vmap_nodes")
+    _emit("vmap.nodes", n)
+    return [evi("(unsigned long)&vmap_nodes[%d].busy.head" % i) for i in range(n)]
 
 
 def vmap():
     off = offsetof("struct vmap_area", "list")
-    head = evi("(unsigned long)&vmap_area_list")
     vt = gdb.lookup_type("struct vmap_area").pointer()
     ul = gdb.lookup_type("unsigned long")
-    node = head
     count = 0
     reads = 0
-    for _ in range(MAX_VMAP):
-        try:
-            node = int(gdb.Value(node).cast(ul.pointer()).dereference())
-        except gdb.MemoryError as e:
-            _emit("vmap.walk", _err(e))
-            break
-        if node == head:
-            break
-        count += 1
-        va = gdb.Value(node - off).cast(vt).dereference()
-        p = "vmap[%d]" % count
-        start = int(va["va_start"])
-        probe(p, lambda: "%s-%s" % (hex(start), hex(int(va["va_end"]))))
-        vm = int(va["vm"].cast(ul))
-        flags = 0
-        if vm:
-            flags = probe(p + ".vm", lambda: int(gdb.Value(vm).cast(
-                gdb.lookup_type("struct vm_struct").pointer())["flags"])) or 0
-        # Only VM_ALLOC areas are backed by RAM; ioremap areas map devices.
-        if flags & VM_ALLOC and reads < 10:
-            reads += 1
-            probe(p + ".bytes", lambda: hexb(read(start, 8)))
-            if _arm64():
-                # Its first page's struct page, in the vmemmap.
-                probe(p + ".page0.flags", lambda: hex(int(gdb.Value(vm).cast(
-                    gdb.lookup_type("struct vm_struct").pointer())["pages"][0]["flags"])))
+    for head in vmap_lists():
+        node = head
+        while count < MAX_VMAP:
+            try:
+                node = int(gdb.Value(node).cast(ul.pointer()).dereference())
+            except gdb.MemoryError as e:
+                _emit("vmap.walk", _err(e))
+                break
+            if node == head:
+                break
+            count += 1
+            va = gdb.Value(node - off).cast(vt).dereference()
+            p = "vmap[%d]" % count
+            start = int(va["va_start"])
+            probe(p, lambda: "%s-%s" % (hex(start), hex(int(va["va_end"]))))
+            vm = int(va["vm"].cast(ul))
+            flags = 0
+            if vm:
+                flags = probe(p + ".vm", lambda: int(gdb.Value(vm).cast(
+                    gdb.lookup_type("struct vm_struct").pointer())["flags"])) or 0
+            # Only VM_ALLOC areas are backed by RAM; ioremap areas map devices.
+            if flags & VM_ALLOC and reads < 10:
+                reads += 1
+                probe(p + ".bytes", lambda: hexb(read(start, 8)))
+                if _arm64():
+                    # Its first page's struct page, in the vmemmap.
+                    probe(p + ".page0.flags", lambda: hex(int(gdb.Value(vm).cast(
+                        gdb.lookup_type("struct vm_struct").pointer())["pages"][0]["flags"])))
     _emit("vmap.count", count)
 
 
 def unmapped():
     pob = linear_base()
     maxpfn = evi("max_pfn")
+    shift = page_shift()
     stack = evi("(unsigned long)init_task.stack")
     for addr, name in ((0, "null"), (0x1000, "0x1000"),
                        (0x8000000000000000, "noncanonical"),
                        (0x0000800000000000, "noncanonical.low"),
-                       ((pob + (maxpfn << 12)) & 0xFFFFFFFFFFFFFFFF, "dmap.end"),
-                       ((pob + (maxpfn << 12) + 0x200000) & 0xFFFFFFFFFFFFFFFF, "dmap.end+2M")):
+                       ((pob + (maxpfn << shift)) & 0xFFFFFFFFFFFFFFFF, "dmap.end"),
+                       ((pob + (maxpfn << shift) + 0x200000) & 0xFFFFFFFFFFFFFFFF, "dmap.end+2M")):
         probe("unmapped." + name, lambda: hexb(read(addr, 8)))
         probe("unmapped.x." + name, lambda: xcmd("x/1xg 0x%x" % addr))
     # init_task's stack is in the kernel image; pid 1's is vmalloc'd with a

@@ -11,7 +11,7 @@ import os
 
 import harness as h
 
-BANNER_CONFIGS = ("5level-kaslr", "arm64-kaslr")
+BANNER_CONFIGS = ("5level-kaslr", "arm64-kaslr", "6.12-x86", "6.12-arm64", "6.12-arm64-16k")
 
 
 def before_gdb(ctx):
@@ -74,7 +74,7 @@ def oracle(argv):
         wd = h.workdir()
         for cfg in h.configs():
             ck.mark()
-            k, initrd, syms = h.inputs(h.arch_of(cfg), wd)
+            k, initrd, syms = h.inputs(h.kernel_of(cfg), wd)
             arch = h.arch_of(cfg)
             g = h.Guest(cfg, k, wd).start(initrd)
             h.check_boot(ck, cfg, g)

@@ -6,8 +6,10 @@
     e2e.py demo       boot a guest, attach lkstub, show gdb at work
     e2e.py bench      lkstub vs QEMU's gdbstub: throughput, latency, gdb dump
     e2e.py boot CFG   boot one guest and wait (debugging aid)
+    e2e.py kernels    the kernels (kernel.sh arguments) the configs need
 
-Environment: LKSTUB_E2E_CONFIGS (comma list; default all), LKSTUB_CACHE,
+Environment: LKSTUB_E2E_CONFIGS (comma list, `fast` for make check's
+subset or `all`; default all), LKSTUB_CACHE,
 LKSTUB (binary, default build/lkstub), RSP_CLIENT (default
 build/tests/tools/rsp_client), LKSTUB_E2E_KEEP=1 keeps the work dir.
 
@@ -44,7 +46,7 @@ CHECKS = [
 def boot(argv):
     cfg = argv[0]
     wd = h.workdir()
-    k, initrd, _ = h.inputs(h.arch_of(cfg), wd)
+    k, initrd, _ = h.inputs(h.kernel_of(cfg), wd)
     g = h.Guest(cfg, k, wd).start(initrd)
     print("READY; ram=%s gdb port=%d qmp=%s _text=%x; Enter to quit"
           % (g.ram, g.port, g.qmp_path, g.kaslr_text))
@@ -62,6 +64,9 @@ def main():
         return __import__("demo").demo(argv)
     if cmd == "bench":
         return __import__("bench").rsp(argv)
+    if cmd == "kernels":
+        print(" ".join(sorted(set(h.kernel_of(c) for c in h.configs()))))
+        return 0
     if cmd == "boot" and argv:
         return boot(argv)
     sys.exit(__doc__)

@@ -24,6 +24,7 @@ a module appends to ctx.stubs must still be running when the guest closes.
 """
 
 import atexit
+import lzma
 import json
 import os
 import re
@@ -61,6 +62,20 @@ CONFIGS = {
     # pages, 48-bit VAs; KASLR from the DT kaslr-seed / RNDR.
     "arm64-kaslr":    ("max", "1G", "virt", ""),
     "arm64-nokaslr":  ("max", "1G", "virt", "nokaslr"),
+    # The 6.12 LTS kernels of bookworm-security (KERNEL_OF): amd64 with
+    # 5-level paging and KASLR; arm64 with 4 KiB pages and 52-bit VAs
+    # (LPA2: QEMU's max CPU has it, so 5 levels of tables); arm64 with
+    # 16 KiB pages and 52-bit VAs (LPA2: 4 levels).
+    "6.12-x86":       ("max", "512M", "q35", ""),
+    "6.12-arm64":     ("max", "1G", "virt", ""),
+    "6.12-arm64-16k": ("max", "1G", "virt", ""),
+}
+# The kernel (tests/e2e/kernel.sh KERNEL) of each configuration that does
+# not run its architecture's 6.1 cloud kernel ("amd64" or "arm64").
+KERNEL_OF = {
+    "6.12-x86": "amd64-6.12",
+    "6.12-arm64": "arm64-6.12",
+    "6.12-arm64-16k": "arm64-16k-6.12",
 }
 BASE = {}   # a derived configuration: the one it copies
 # Guests for one topic: their vCPU count, the workload their init starts
@@ -104,6 +119,12 @@ def arch_of(cfg):
     return "arm64" if CONFIGS[cfg][2] == "virt" else "amd64"
 
 
+def kernel_of(cfg):
+    """The kernel a config boots: kernel.sh's argument (its architecture's
+    6.1 cloud kernel unless KERNEL_OF names another)."""
+    return KERNEL_OF.get(base_of(cfg)) or arch_of(cfg)
+
+
 GDB = {"amd64": "gdb", "arm64": "gdb-multiarch"}   # Debian's gdb is x86-only
 
 T0 = time.time()
@@ -115,9 +136,10 @@ def log(msg):
 
 # ------------------------------------------------------------------ kernel
 
-def kernel(arch="amd64"):
-    """tests/e2e/kernel.sh's KVER, BZIMAGE, VMLINUX, MODDIR (and BUSYBOX)."""
-    out = subprocess.run([os.path.join(HERE, "kernel.sh"), arch], check=True,
+def kernel(kkey="amd64"):
+    """tests/e2e/kernel.sh KKEY's KVER, BZIMAGE, VMLINUX, MODDIR, DBGMODDIR
+    (and BUSYBOX); kkey: amd64, arm64 or one of KERNEL_OF's values."""
+    out = subprocess.run([os.path.join(HERE, "kernel.sh"), kkey], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     return dict(line.split("=", 1) for line in out.split())
 
@@ -165,9 +187,11 @@ done
 
 
 def find_module(moddir, name):
+    """NAME.ko under moddir, or as shipped compressed (6.12: NAME.ko.xz)."""
     for dp, _, files in os.walk(moddir):
-        if name + ".ko" in files:
-            return os.path.join(dp, name + ".ko")
+        for f in (name + ".ko", name + ".ko.xz", name + ".ko.zst"):
+            if f in files:
+                return os.path.join(dp, f)
     return None
 
 
@@ -179,6 +203,21 @@ def build_tool(name, arch, workdir):
     if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
         subprocess.run([CC[arch], "-static", "-O2", "-Wall", "-o", out, src], check=True)
     return out
+
+
+def copy_module(src, dstdir):
+    """src into dstdir as NAME.ko, decompressed: busybox insmod takes
+    plain ELF objects only."""
+    base = os.path.basename(src)
+    dst = os.path.join(dstdir, base[:base.index(".ko") + 3])
+    if src.endswith(".ko"):
+        shutil.copy(src, dst)
+    elif src.endswith(".xz"):
+        with lzma.open(src) as i, open(dst, "wb") as o:
+            shutil.copyfileobj(i, o)
+    else:
+        subprocess.run(["zstd", "-q", "-d", "-f", src, "-o", dst], check=True)
+    return dst
 
 
 def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
@@ -209,8 +248,7 @@ def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
                               stdout=subprocess.PIPE, text=True).stdout.strip()
         if deps:
             raise RuntimeError("initramfs: %s depends on %s" % (m, deps))
-        shutil.copy(found, os.path.join(root, "lib", "modules",
-                                        "late" if m in late else ""))
+        copy_module(found, os.path.join(root, "lib", "modules", "late" if m in late else ""))
     out = os.path.join(workdir, "initramfs.cpio.gz")
     subprocess.run("cd %s && find . | cpio -o -H newc --quiet | gzip -1 > %s"
                    % (root, out), shell=True, check=True)
@@ -235,17 +273,17 @@ def link_text(vmlinux):
 _INPUTS = {}
 
 
-def inputs(arch, wd):
-    """(kernel dict, initrd, kernel_syms) of an architecture, fetched and
-    built once per run."""
-    if arch not in _INPUTS:
-        k = kernel(arch)
-        d = os.path.join(wd, arch)
+def inputs(kkey, wd):
+    """(kernel dict, initrd, kernel_syms) of a kernel (kernel_of(cfg)),
+    fetched and built once per run."""
+    if kkey not in _INPUTS:
+        k = kernel(kkey)
+        d = os.path.join(wd, kkey)
         os.makedirs(d, exist_ok=True)
         initrd = build_initramfs(d, k.get("MODDIR") or None, k.get("BUSYBOX", BUSYBOX),
-                                 arch=arch)
-        _INPUTS[arch] = (k, initrd, kernel_syms(k["VMLINUX"]))
-    return _INPUTS[arch]
+                                 arch=kkey.split("-")[0])
+        _INPUTS[kkey] = (k, initrd, kernel_syms(k["VMLINUX"]))
+    return _INPUTS[kkey]
 
 
 # ------------------------------------------------------------------- guest
@@ -899,10 +937,26 @@ def workdir():
     return d
 
 
+# `make check`'s subset (LKSTUB_E2E_CONFIGS=fast): every architecture,
+# paging mode (x86_64 4- and 5-level; arm64 4K 48-bit, 4K 52-bit LPA2 with
+# 5 levels, 16K 52-bit), RAM layout and input kind (5level-kaslr's
+# vmm_checks: pid:, --qmp, ELF and kdump vmcores) and both kernel series.
+# `make check-full` runs them all (LKSTUB_E2E_CONFIGS=all); what the fast
+# set leaves out (arm64-nokaslr, 6.12-x86, the focused guests) repeats a
+# paging mode with another KASLR setting or kernel.
+FAST = ("5level-kaslr", "4level-nokaslr", "q35-3g", "arm64-kaslr", "6.12-arm64",
+        "6.12-arm64-16k")
+
+
 def configs():
-    """The configurations LKSTUB_E2E_CONFIGS selects (default all)."""
+    """The configurations LKSTUB_E2E_CONFIGS selects: a comma list of
+    names, `fast` (FAST) or `all` (the default)."""
     sel = os.environ.get("LKSTUB_E2E_CONFIGS")
-    names = [c.strip() for c in sel.split(",")] if sel else list(CONFIGS)
+    if sel in (None, "", "all"):
+        return list(CONFIGS)
+    if sel == "fast":
+        return list(FAST)
+    names = [c.strip() for c in sel.split(",")]
     for n in names:
         if n not in CONFIGS:
             sys.exit("unknown config %s (have: %s)" % (n, ", ".join(CONFIGS)))
@@ -920,6 +974,7 @@ class Ctx:
         self.cfgs = cfgs          # the configurations of this run
         self.k, self.initrd, self.syms = inputs("amd64", wd)
         self.cfg = self.base = self.arch = None
+        self.kkey = "amd64"       # the kernel: kernel_of(cfg)
         self.g = None             # the guest
         self.off = None           # its KASLR offset (kallsyms _text - link _text)
         self.stub = None          # the suite's lkstub on it
@@ -932,8 +987,8 @@ class Ctx:
         """A context of its own for cfg, sharing the run's."""
         c = Ctx.__new__(Ctx)
         c.__dict__.update(self.__dict__)
-        c.cfg, c.base, c.arch = cfg, base_of(cfg), arch_of(cfg)
-        c.k, c.initrd, c.syms = inputs(c.arch, self.wd)
+        c.cfg, c.base, c.arch, c.kkey = cfg, base_of(cfg), arch_of(cfg), kernel_of(cfg)
+        c.k, c.initrd, c.syms = inputs(c.kkey, self.wd)
         c.g = c.off = c.stub = c.qemu = None
         c.stubs, c.outs, c.r = [], {}, {}
         return c

@@ -1,35 +1,74 @@
 #!/bin/bash
-# Fetch and cache the Debian cloud kernel used by the end-to-end tests.
+# Fetch and cache the Debian kernels used by the end-to-end tests.
 #
-#   tests/e2e/kernel.sh [amd64]    prints  KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...,
-#                                           DBGMODDIR=... (the test modules' debug files)
-#   tests/e2e/kernel.sh arm64      the same for the arm64 cloud kernel (BZIMAGE is
-#                                  the arm64 Image), plus BUSYBOX=... (busybox-static
-#                                  for arm64)
+#   tests/e2e/kernel.sh [KERNEL]   prints  KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...,
+#                                           DBGMODDIR=... (the test modules' debug files),
+#                                           and for arm64 kernels BUSYBOX=...
+#                                           (busybox-static for arm64)
 #
-# The version is resolved at run time from the Depends of the
-# linux-image-cloud-<arch>-dbg meta package. Packages are downloaded with
-# apt-get download into $LKSTUB_CACHE/debs (default /var/cache/lkstub;
-# debs-arm64 for arm64) only when missing; only the needed files are
-# extracted, into $LKSTUB_CACHE/kernel/<ver>/.  Set LKSTUB_KVER to pin a
-# version (amd64), LKSTUB_KVER_ARM64 for arm64.  arm64 needs the arm64
+# KERNEL (default amd64):
+#   amd64            Debian 12's cloud kernel (6.1), linux-image-cloud-amd64
+#   arm64            the same for arm64 (BZIMAGE is the arm64 Image)
+#   amd64-6.12       the 6.12 LTS cloud kernel of bookworm-security
+#                    (linux-image-6.12.N+deb12-cloud-amd64)
+#   arm64-6.12       its arm64 build (4 KiB pages, 52-bit VA with LPA2)
+#   arm64-16k-6.12   the 6.12 arm64 kernel with 16 KiB pages
+#                    (linux-image-6.12.N+deb12-arm64-16k)
+#
+# The 6.1 versions are resolved at run time from the Depends of the
+# linux-image-cloud-<arch>-dbg meta package; the 6.12 ones are the newest
+# linux-image-6.12.N+deb12-FLAVOUR for which apt has both the -dbg and the
+# -unsigned package. Packages are downloaded with apt-get download into
+# $LKSTUB_CACHE/debs (default /var/cache/lkstub; debs-arm64 for arm64) only
+# when missing; only the needed files are extracted, into
+# $LKSTUB_CACHE/kernel/<ver>/.  Set LKSTUB_KVER to pin a version (amd64),
+# LKSTUB_KVER_ARM64 for arm64, LKSTUB_KVER_AMD64_612, LKSTUB_KVER_ARM64_612,
+# LKSTUB_KVER_ARM64_16K_612 for the 6.12 kernels.  arm64 needs the arm64
 # architecture added to dpkg (tests/deps.sh e2e-arm64 does it, as root).
+# 6.12's modules are .ko.xz: MODDIR holds them as shipped (the harness
+# decompresses the ones its guests load), DBGMODDIR the -dbg package's
+# uncompressed debug objects.
 set -euo pipefail
 
-ARCH=${1:-amd64}
+KERNEL=${1:-amd64}
 CACHE=${LKSTUB_CACHE:-/var/cache/lkstub}
+# FLAVOUR: the KVER suffix; SERIES: how the version part of KVER starts
+# (a regex), META: the 6.1 meta package (empty: resolve from the package names).
+case "$KERNEL" in
+    amd64) ARCH=amd64; FLAVOUR=cloud-amd64; SERIES='6\.1\.0-[0-9]+'
+           META=linux-image-cloud-amd64-dbg; PIN=${LKSTUB_KVER:-} ;;
+    arm64) ARCH=arm64; FLAVOUR=cloud-arm64; SERIES='6\.1\.0-[0-9]+'
+           META=linux-image-cloud-arm64-dbg; PIN=${LKSTUB_KVER_ARM64:-} ;;
+    amd64-6.12) ARCH=amd64; FLAVOUR=cloud-amd64; SERIES='6\.12\.[0-9]+\+deb12'
+           META=; PIN=${LKSTUB_KVER_AMD64_612:-} ;;
+    arm64-6.12) ARCH=arm64; FLAVOUR=cloud-arm64; SERIES='6\.12\.[0-9]+\+deb12'
+           META=; PIN=${LKSTUB_KVER_ARM64_612:-} ;;
+    arm64-16k-6.12) ARCH=arm64; FLAVOUR=arm64-16k; SERIES='6\.12\.[0-9]+\+deb12'
+           META=; PIN=${LKSTUB_KVER_ARM64_16K_612:-} ;;
+    *) echo "usage: $0 [amd64|arm64|amd64-6.12|arm64-6.12|arm64-16k-6.12]" >&2; exit 2 ;;
+esac
 case "$ARCH" in
-    amd64) DEBS=$CACHE/debs; APTARCH=; PIN=${LKSTUB_KVER:-} ;;
-    arm64) DEBS=$CACHE/debs-arm64; APTARCH=:arm64; PIN=${LKSTUB_KVER_ARM64:-} ;;
-    *) echo "usage: $0 [amd64|arm64]" >&2; exit 2 ;;
+    amd64) DEBS=$CACHE/debs; APTARCH= ;;
+    arm64) DEBS=$CACHE/debs-arm64; APTARCH=:arm64 ;;
 esac
 log() { echo "kernel.sh: $*" >&2; }
 
 resolve_ver() {
-    local dep
-    dep=$(apt-cache depends "linux-image-cloud-$ARCH-dbg$APTARCH" 2>/dev/null |
-          sed -n 's/^ *Depends: linux-image-\(.*\)-dbg\(:[a-z0-9]*\)\{0,1\}$/\1/p' | head -n1)
-    echo "$dep"
+    if [ -n "$META" ]; then
+        apt-cache depends "$META$APTARCH" 2>/dev/null |
+            sed -n 's/^ *Depends: linux-image-\(.*\)-dbg\(:[a-z0-9]*\)\{0,1\}$/\1/p' | head -n1
+        return
+    fi
+    # The newest version with both a -dbg and an -unsigned package.
+    local names v
+    names=$(apt-cache pkgnames linux-image- 2>/dev/null || true)
+    for v in $(echo "$names" | sed -nE "s/^linux-image-($SERIES-$FLAVOUR)-dbg\$/\1/p" |
+               sort -Vr); do
+        if echo "$names" | grep -qxF "linux-image-$v-unsigned"; then
+            echo "$v"
+            return
+        fi
+    done
 }
 
 KVER=$PIN
@@ -44,7 +83,7 @@ if [ -z "$KVER" ]; then
         fi
     fi
     if [ -z "$KVER" ]; then
-        KVER=$(ls -1 "$CACHE/kernel" 2>/dev/null | grep -- "-$ARCH\$" | sort -V | tail -n1 || true)
+        KVER=$(ls -1 "$CACHE/kernel" 2>/dev/null | grep -E -- "^$SERIES-$FLAVOUR\$" | sort -V | tail -n1 || true)
         [ -n "$KVER" ] && log "using cached kernel $KVER (apt metadata unavailable)"
     fi
     [ -n "$KVER" ] || { log "cannot resolve the kernel version"; exit 1; }

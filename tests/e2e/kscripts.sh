@@ -4,7 +4,7 @@
 #
 #   tests/e2e/kscripts.sh KVER     prints  KSCRIPTS=<dir>/vmlinux-gdb.py
 #
-# scripts/gdb comes from Debian's linux-source-6.1 package (the tarball in
+# scripts/gdb comes from Debian's linux-source-6.1 (or -6.12) package (the tarball in
 # /usr/src; only scripts/gdb is extracted). constants.py.in is run through
 # the C preprocessor the way scripts/gdb/linux/Makefile does it, with the
 # kernel's include paths and -include flags. Its headers (linux/fs.h and
@@ -28,10 +28,11 @@ fi
 
 case $KVER in
     *-amd64) SRCARCH=x86; DEBARCH=amd64 ;;
-    *-arm64) SRCARCH=arm64; DEBARCH=arm64 ;;
+    *-arm64|*-arm64-16k) SRCARCH=arm64; DEBARCH=arm64 ;;
     *) log "unknown architecture in $KVER"; exit 1 ;;
 esac
-ABI=${KVER%-*}; ABI=${ABI%-*}            # 6.1.0-56-cloud-amd64 -> 6.1.0-56
+ABI=${KVER%-*}; ABI=${ABI%-*}            # 6.1.0-56-cloud-amd64 -> 6.1.0-56,
+                                        # 6.12.118+deb12-arm64-16k -> 6.12.118+deb12
 MAJ=$(echo "$KVER" | cut -d. -f1-2)     # 6.1
 
 get_deb() {   # $1 = package[:arch], $2 = version; prints the cached .deb

@@ -20,7 +20,7 @@ import time
 
 import harness as h
 
-CONFIGS = ("5level-kaslr", "arm64-kaslr")
+CONFIGS = ("5level-kaslr", "arm64-kaslr", "6.12-x86", "6.12-arm64", "6.12-arm64-16k")
 LATE_TRIGGER = h.LATE_TRIGGER
 
 
@@ -31,7 +31,7 @@ def applies(ctx):
 def _module_dir(ctx):
     """--modules DIR for this kernel: the debug objects, two compressed."""
     src = ctx.k["DBGMODDIR"]
-    d = os.path.join(ctx.wd, "symbols-modules-" + ctx.arch)
+    d = os.path.join(ctx.wd, "symbols-modules-" + ctx.kkey)
     if os.path.isdir(d):
         return d
     os.makedirs(d)

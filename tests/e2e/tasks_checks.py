@@ -13,7 +13,10 @@ On 5level-kaslr, after the shared session (the guest paused again):
 - the kernel's scripts/gdb (tests/e2e/kscripts.sh): lx-* commands and
   $lx_* functions give the same output through lkstub and QEMU's stub.
 
-On the arm64 configs: kthreadd's backtrace through its saved cpu_context,
+The same on 6.12-x86, 6.12-arm64 and 6.12-arm64-16k (TASKS_CONFIGS; on
+arm64 with the PAC-stripping unwinder of tools/gdb).
+
+On every arm64 config: kthreadd's backtrace through its saved cpu_context,
 with the PAC-stripping unwinder gdb 13 needs (tools/gdb).
 
 bench.py tasks10k reuses session() and the checks' helpers on a guest
@@ -31,7 +34,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TASK_TID_BASE = 1000000
 TAAB_SLACK = 5              # `thread apply all bt` vs its derived cost
 SLEEP_PATH = ("__schedule", "schedule", "do_nanosleep", "hrtimer_nanosleep",
-              "__x64_sys_(clock_)?nanosleep")
+              "__(x64|arm64)_sys_(clock_)?nanosleep")
+# The configurations that get the whole tasks session (threads, backtraces,
+# thread apply all bt, the kernel's scripts); every arm64 one also gets
+# kthreadd's backtrace with the PAC unwinder (run_arm64).
+TASKS_CONFIGS = ("5level-kaslr", "6.12-x86", "6.12-arm64", "6.12-arm64-16k")
 
 # Run through both stubs with gdb thread 1 (CPU0) selected unless "@N".
 KSCRIPT_COMMANDS = [
@@ -46,6 +53,53 @@ KSCRIPT_COMMANDS = [
     "output $lx_thread_info_by_pid(1)->flags",
     'output $lx_module("dummy")->name',
 ]
+
+
+def kscript_commands(path):
+    """KSCRIPT_COMMANDS in the form the scripts at path take: 6.1's
+    $lx_per_cpu takes a per-cpu variable's name as a string, later ones
+    (6.12's: scripts/gdb/linux/cpus.py calls `per_cpu(var.address, cpu)`)
+    the variable itself."""
+    with open(os.path.join(os.path.dirname(path), "scripts", "gdb", "linux", "cpus.py")) as f:
+        bare = "per_cpu(var.address" in f.read()
+    if not bare:
+        return list(KSCRIPT_COMMANDS)
+    return [re.sub(r'\$lx_per_cpu\("(\w+)"', r"$lx_per_cpu(\1", c) for c in KSCRIPT_COMMANDS]
+
+
+def target_regs(stub):
+    """The register names of the stub's target.xml (qXfer:features)."""
+    c = h.RSP(stub.connect(5))
+    xml, off = "", 0
+    try:
+        while True:
+            p = c.request("qXfer:features:read:target.xml:%x,%x" % (off, 4000))
+            if not p or p[0] not in "lm":
+                break
+            xml += p[1:]
+            off += len(p) - 1
+            if p[0] == "l":
+                break
+    finally:
+        c.close()
+    return set(re.findall(r'<reg name="([^"]+)"', xml))
+
+
+def unsupported_kscripts(ctx, path, commands):
+    """(command, why) of the commands that cannot work through this lkstub:
+    on arm64 the scripts' $lx_current() reads the SP_EL0 register (the
+    current task in EL1; 6.12's cpus.py), which an lkstub before SP_EL0
+    was added to its target description lacks."""
+    if ctx.arch != "arm64":
+        return []
+    with open(os.path.join(os.path.dirname(path), "scripts", "gdb", "linux", "cpus.py")) as f:
+        if "$SP_EL0" not in f.read():
+            return []
+    if "SP_EL0" in target_regs(ctx.stub):
+        return []
+    why = ("this lkstub's target.xml has no SP_EL0, which this kernel's $lx_current() "
+           "reads (QEMU's stub serves the vCPU's)")
+    return [(c, why) for c in commands if "$lx_current" in c]
 
 
 def kscripts(k):
@@ -69,7 +123,7 @@ def guest_ps(serial):
     return ps
 
 
-def session(g, k, stub, off, name, plan, timeout):
+def session(g, k, stub, off, name, plan, timeout, gdb="gdb"):
     """One tasks_gdb.py session: (results dict, gdb log text, wall seconds)."""
     base = os.path.join(g.dir, name)
     plan = dict(plan, vmlinux=k["VMLINUX"], offset=off, results=base + ".json",
@@ -81,7 +135,7 @@ def session(g, k, stub, off, name, plan, timeout):
         f.write("source %s\npython tasks_session(%r)\n"
                 % (os.path.join(HERE, "tasks_gdb.py"), base + ".plan.json"))
     log = base + ".log"
-    rc, dt = h.run_gdb(script, log, timeout)
+    rc, dt = h.run_gdb(script, log, timeout, gdb=gdb)
     try:
         with open(base + ".json") as f:
             res = json.load(f)
@@ -243,14 +297,14 @@ def check_kscripts(cfg, res, ck, gdblog):
 
 
 def applies(ctx):
-    return ctx.base == "5level-kaslr" or ctx.arch == "arm64"
+    return ctx.base in TASKS_CONFIGS or ctx.arch == "arm64"
 
 
 def after_gdb(ctx):
+    if ctx.base in TASKS_CONFIGS:
+        run_tasks(ctx)
     if ctx.arch == "arm64":
         run_arm64(ctx)
-    else:
-        run_tasks(ctx)
 
 
 def run_tasks(ctx):
@@ -260,10 +314,17 @@ def run_tasks(ctx):
     ps = guest_ps(g.serial)
     path, why = kscripts(ctx.k)
     ck.check("%s: kernel scripts/gdb fetched, constants.py generated" % cfg, path, why)
+    commands = kscript_commands(path) if path else KSCRIPT_COMMANDS
+    for c, why in unsupported_kscripts(ctx, path, commands) if path else []:
+        ck.skip("%s: kernel scripts: %s" % (cfg, c), why)
+        commands.remove(c)
     plan = {"qemu": ctx.qemu, "ncpus": h.ncpus_of(stub.summary),
             "bt_comm": "sleep", "bt_max": 3, "taab": True, "kscripts": path,
-            "commands": KSCRIPT_COMMANDS}
-    res, gdblog, dt = session(g, ctx.k, stub, ctx.off, "tasks", plan, 600)
+            "commands": commands,
+            "arch": ctx.arch,
+            "unwinder": os.path.join(h.ROOT, "tools", "gdb", "arm64_pac_unwind.py")
+            if ctx.arch == "arm64" else None}
+    res, gdblog, dt = session(g, ctx.k, stub, ctx.off, "tasks", plan, 900, gdb=h.GDB[ctx.arch])
     ck.check("%s: tasks gdb session (gdb %.0fs; steps: %s)"
              % (cfg, dt, ", ".join(res.get("steps", []))),
              res.get("rc") == 0 and res.get("done"), gdblog[-3000:])

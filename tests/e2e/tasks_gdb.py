@@ -7,6 +7,7 @@
 # plan: {"vmlinux", "offset", "results", "lkstub": addr, "qemu": addr or
 # null, "ncpus": N, "bt_comm": comm whose threads get a `bt`, "bt_max": N,
 # "taab": bool, "kscripts": vmlinux-gdb.py or null, "commands": [...],
+# "arch": "amd64" or "arm64", "unwinder": a gdb script to source or null,
 # "lkstub_pid": pid or null (then lkstub's CPU seconds per step are kept)}.
 # The results file is rewritten after every step, so a gdb killed by the
 # harness's timeout still leaves what it had done.
@@ -55,8 +56,13 @@ def tasks_session(plan_path):
               "set backtrace limit %d" % BT_LIMIT):
         gdb.execute(c)
     t = time.time()
-    gdb.execute("add-symbol-file %s -o 0x%x -s .data..percpu 0"
-                % (plan["vmlinux"], plan["offset"]), to_string=True)
+    # x86-64 links per-cpu variables at 0, arm64 inside the image.
+    gdb.execute("add-symbol-file %s -o 0x%x%s"
+                % (plan["vmlinux"], plan["offset"],
+                   " -s .data..percpu 0" if plan.get("arch", "amd64") == "amd64" else ""),
+                to_string=True)
+    if plan.get("unwinder"):   # arm64: tools/gdb/arm64_pac_unwind.py
+        gdb.execute("source " + plan["unwinder"], to_string=True)
     gdb.parse_and_eval("&init_task")   # waits for gdb's DWARF indexing
     res["symbols_s"] = time.time() - t
     step("symbols")

@@ -191,6 +191,17 @@ static void aarch64_table_matches_xml(void **state)
 	check_arch(&gdb_arch_aarch64, "pc");
 	assert_ptr_equal(gdb_arch_for(183 /* EM_AARCH64 */),
 			 &gdb_arch_aarch64);
+	/* SP_EL0, the current task the kernel's $lx_current() reads, is
+	 * there by the name the scripts use, 64 bits wide. */
+	unsigned n = 0;
+	for (unsigned i = 0; i < gdb_arch_aarch64.nr_regs; i++)
+		if (!strcmp(gdb_arch_aarch64.regs[i].name, "SP_EL0")) {
+			assert_int_equal(gdb_arch_aarch64.regs[i].bits, 64);
+			n++;
+		}
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(gdb_arch_aarch64.target_xml,
+			       "<reg name=\"SP_EL0\" bitsize=\"64\""));
 }
 
 /* The comparison itself finds what it is there to find. */

@@ -959,6 +959,74 @@ static void tcr_bad(uint64_t tcr)
 	assert_memory_equal(&as, &before, sizeof(as));
 }
 
+/* aarch64_paging_probe: the VA width under which the tables map a kernel
+ * address where it should be (a kernel found by its banner, TCR_EL1 not
+ * known). 6.12's arm64 kernels are built for 52-bit VAs (LPA2 with 4K and
+ * 16K pages) and run them where the CPU has them, else VA_BITS_MIN (48 or
+ * 47, the width of their link address). */
+static void probe_case(unsigned shift, unsigned va_bits, bool pa52,
+		       unsigned min_bits, bool map, int want)
+{
+	const struct cfg *c = NULL;
+	for (size_t i = 0; i < NR_CFGS; i++)
+		if (cfgs[i].shift == shift && cfgs[i].va_bits == va_bits &&
+		    cfgs[i].pa52 == pa52)
+			c = &cfgs[i];
+	assert_non_null(c);
+	struct fx f;
+	fx_open(&f, c);
+	/* A kernel image address (bits 51:47 all set), 64K-aligned. */
+	const uint64_t va = 0xffffc0003c010000ULL, pa = 4 * MiB;
+	if (map)
+		map_page(&f, va, pa);
+	/* A fresh address space: nothing of the tables' own setup. */
+	struct kernel_as as = { .mem = &f.s.mem, .arch = &arch_aarch64,
+				.root_pa = f.root };
+	const unsigned cand[] = { min_bits, 52 };
+	char err[ERR_LEN] = "";
+	int got = aarch64_paging_probe(&as, cand, 2, shift, va, pa, err);
+	if (got != want)
+		fail_msg("%s, candidates %u/52: got %d, want %d", cfg_name(c),
+			 min_bits, got, want);
+	assert_string_equal(err, "");
+	/* Set up for the width found (candidate 0 when none). */
+	unsigned bits = cand[want < 0 ? 0 : want];
+	assert_int_equal(as.va_bits, bits);
+	assert_int_equal(as.page_shift, shift);
+	assert_int_equal(as.pa52, bits == 52);
+	struct pt_walk w;
+	enum pt_result r = kva_walk(&as, va, &w);
+	if (map && want >= 0) {
+		assert_int_equal(r, PT_OK);
+		assert_int_equal(w.pa, pa);
+		assert_int_equal(as.levels, c->levels);
+	}
+	/* A wrong physical address is found under no width. */
+	if (map)
+		assert_int_equal(aarch64_paging_probe(&as, cand, 2, shift, va,
+						      pa + (1ULL << shift),
+						      err), -1);
+	fx_close(&f);
+}
+
+static void test_probe_va_bits(void **state)
+{
+	(void)state;
+	/* 52-bit tables (LPA2: 4K with 5 levels, 16K with 4). */
+	probe_case(12, 52, true, 48, true, 1);
+	probe_case(14, 52, true, 47, true, 1);
+	/* 64K: 52-bit VAs (LVA) with or without 52-bit PAs. */
+	probe_case(16, 52, true, 48, true, 1);
+	probe_case(16, 52, false, 48, true, 1);
+	/* VA_BITS_MIN tables: the first candidate. */
+	probe_case(12, 48, false, 48, true, 0);
+	probe_case(14, 47, false, 47, true, 0);
+	probe_case(16, 48, false, 48, true, 0);
+	/* Nothing mapped: none, set up for the first. */
+	probe_case(12, 52, true, 48, false, -1);
+	probe_case(14, 47, false, 47, false, -1);
+}
+
 static void test_from_tcr(void **state)
 {
 	(void)state;
@@ -1674,6 +1742,7 @@ int main(void)
 		cmocka_unit_test(test_attr_bits_masked),
 		cmocka_unit_test(test_va_range),
 		cmocka_unit_test(test_from_tcr),
+		cmocka_unit_test(test_probe_va_bits),
 		cmocka_unit_test(test_setup),
 		cmocka_unit_test(test_narrow_va),
 		cmocka_unit_test(test_cyclic),

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "symbols/kernel.h"
 #include "symbols/vmlinux.h"
 #include "common/err.h"
 #include "tests/unit/synth_elf.h"
@@ -127,6 +128,66 @@ static void test_no_build_id_other_machine(void **state)
 	assert_int_equal(vm.nr_sections, 4);
 	vmlinux_close(&vm);
 	free(k);
+}
+
+/* An arm64 vmlinux's page size from its page-table symbols: one page each,
+ * swapper_pg_dir right after reserved_pg_dir (the 6.1 and 6.12 layout,
+ * with these kernels' addresses) or ending at swapper_pg_end (older). */
+static unsigned page_shift_of(uint64_t reserved, uint64_t swapper,
+			      uint64_t end)
+{
+	static uint8_t text[16];
+	const uint64_t base = 0xffff800080000000ULL;
+	struct se_sec secs[] = {
+		{ ".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, base, text,
+		  sizeof(text) },
+	};
+	struct se_sym syms[3];
+	unsigned n = 0;
+	if (reserved)
+		syms[n++] = (struct se_sym){ "reserved_pg_dir", reserved, 0,
+					     STB_GLOBAL, STT_NOTYPE, SE_ABS };
+	if (swapper)
+		syms[n++] = (struct se_sym){ "swapper_pg_dir", swapper, 0,
+					     STB_GLOBAL, STT_NOTYPE, SE_ABS };
+	if (end)
+		syms[n++] = (struct se_sym){ "swapper_pg_end", end, 0,
+					     STB_GLOBAL, STT_NOTYPE, SE_ABS };
+	struct se_desc d = { .machine = EM_AARCH64, .secs = secs, .nr_secs = 1,
+			     .syms = syms, .nr_syms = n };
+	char path[64], err[ERR_LEN] = "";
+	se_write(&d, path);
+	struct vmlinux v;
+	if (vmlinux_open(&v, path, err))
+		fail_msg("vmlinux_open: %s", err);
+	unlink(path);
+	unsigned shift = aarch64_vmlinux_page_shift(&v);
+	vmlinux_close(&v);
+	return shift;
+}
+
+static void test_arm64_page_shift(void **state)
+{
+	(void)state;
+	/* 6.1 and 6.12 cloud-arm64 (4K), 6.12 arm64-16k: no swapper_pg_end. */
+	assert_int_equal(page_shift_of(0xffff80000938e000ULL,
+				       0xffff80000938f000ULL, 0), 12);
+	assert_int_equal(page_shift_of(0xffff80008187a000ULL,
+				       0xffff80008187b000ULL, 0), 12);
+	assert_int_equal(page_shift_of(0xffffc00081d38000ULL,
+				       0xffffc00081d3c000ULL, 0), 14);
+	assert_int_equal(page_shift_of(0xfffffc0081d20000ULL,
+				       0xfffffc0081d30000ULL, 0), 16);
+	/* Older kernels: swapper_pg_end. */
+	assert_int_equal(page_shift_of(0, 0xffff000009390000ULL,
+				       0xffff0000093a0000ULL), 16);
+	assert_int_equal(page_shift_of(0, 0xffff000009390000ULL,
+				       0xffff000009394000ULL), 14);
+	/* Nothing to tell by: 4K. Spacing that is no page size: 4K. */
+	assert_int_equal(page_shift_of(0, 0xffff80008187b000ULL, 0), 12);
+	assert_int_equal(page_shift_of(0, 0, 0), 12);
+	assert_int_equal(page_shift_of(0xffff800081870000ULL,
+				       0xffff80008187b000ULL, 0), 12);
 }
 
 static void test_missing_file(void **state)
@@ -246,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_open_kernel),
 		cmocka_unit_test(test_no_build_id_other_machine),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_arm64_page_shift),
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_no_symtab),
 		cmocka_unit_test(test_truncated),

@@ -31,8 +31,13 @@ class Arm64KernelPacUnwinder(Unwinder):
         if not arch.startswith("aarch64"):
             return None
         u64 = gdb.lookup_type("unsigned long")
-        pc = int(pending.read_register("pc").cast(u64))
-        fp = int(pending.read_register("x29").cast(u64))
+        try:
+            pc = int(pending.read_register("pc").cast(u64))
+            fp = int(pending.read_register("x29").cast(u64))
+        except gdb.error:
+            # A thread whose registers lkstub does not know (a CPU of a
+            # live guest): only its PC is given, x29 is unavailable.
+            return None
         if not (pc & KERNEL_BIT) or not (fp & KERNEL_BIT) or fp & 7:
             return None
         try:
