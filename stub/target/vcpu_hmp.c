@@ -198,6 +198,8 @@ static void parse_aarch64(const char *p, const char *end,
 	struct hmp_field f;
 	char name[16];
 	int last_z = -1;
+	uint64_t sp = 0, pstate = 1;
+	bool have_sp = false;
 	while (hmp_next_field(&p, end, &f)) {
 		if (!f.nv)
 			continue;
@@ -210,8 +212,11 @@ static void parse_aarch64(const char *p, const char *end,
 			set64(a, s, "pc", v);
 		} else if (!strcmp(f.name, "SP")) {
 			set64(a, s, "sp", v);
+			sp = v;
+			have_sp = true;
 		} else if (!strcmp(f.name, "PSTATE")) {
 			set64(a, s, "cpsr", v);
+			pstate = v;
 			/* M[4] 0: AArch64; M[3:2]: the exception level. */
 			s->user = (v & 0x1c) == 0;
 		} else if (!strcmp(f.name, "FPCR")) {
@@ -239,6 +244,9 @@ static void parse_aarch64(const char *p, const char *end,
 			set128(a, s, name, f.v[f.nv - 2], f.v[f.nv - 1]);
 		}
 	}
+	/* PSTATE.SP 0 (EL0t, EL1t): the stack pointer in use is SP_EL0. */
+	if (have_sp && !(pstate & 1))
+		set64(a, s, "SP_EL0", sp);
 }
 
 const struct vcpu_hmp_ops vcpu_hmp_x86_64 = {

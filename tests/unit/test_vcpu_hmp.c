@@ -364,6 +364,7 @@ static void aarch64_vcpus(void **state)
 	assert_int_equal(reg(a, &v[0], "v2", 8), 0xcccccccccccccccc);
 	assert_true(known(a, &v[0], "v31"));
 	assert_false(known(a, &v[0], "pauth_dmask"));
+	assert_false(known(a, &v[0], "SP_EL0")); /* EL1h: not in the text */
 	assert_false(v[0].user); /* EL1h */
 }
 
@@ -378,6 +379,7 @@ static void other_layouts(void **state)
 		"XMM01=0123456789abcdef00000000000000ff\n";
 	static const char arm[] =
 		"CPU#0\n PC=0000000000400000 X00=0000000000000001\n"
+		" SP=0000fffffffff000\n"
 		"PSTATE=60000000 -ZC- EL0t\n"
 		"Q01=0000000000000002:0000000000000003\n";
 	char err[ERR_LEN];
@@ -399,6 +401,9 @@ static void other_layouts(void **state)
 	assert_int_equal(reg(&gdb_arch_aarch64, &v[0], "x0", 0), 1);
 	assert_int_equal(reg(&gdb_arch_aarch64, &v[0], "v1", 0), 3);
 	assert_int_equal(reg(&gdb_arch_aarch64, &v[0], "v1", 8), 2);
+	/* In EL0 the stack pointer is SP_EL0. */
+	assert_int_equal(reg(&gdb_arch_aarch64, &v[0], "SP_EL0", 0),
+			 0xfffffffff000);
 }
 
 /* Text QEMU should never send: no blocks, CPUs past the table, a CPU
