@@ -110,7 +110,7 @@ static const char aarch64_target_xml[] =
 	 * its gdb scripts read it there ($lx_current() from 6.x); QEMU's stub
 	 * names it the same. lkstub gives each thread its task's address. */
 	"<feature name=\"org.lkstub.aarch64.kernel\">\n"
-	"  <reg name=\"SP_EL0\" bitsize=\"64\" type=\"data_ptr\"/>\n"
+	"  <reg name=\"SP_EL0\" bitsize=\"64\" type=\"int\"/>\n"
 	"</feature>\n"
 	"</target>\n";
 
