@@ -36,11 +36,11 @@ int rsp_cmd_vCont(struct rsp_session *s, const char *args, size_t len,
 {
 	if (len == 0)
 		return RSP_E_ARGS;
-	/* ";c" or ";c:TID;c": every action continues (no step). */
+	/* "c", "c:TID;c", "C05": every action continues (none steps). */
 	bool all_continue = true;
 	for (size_t i = 0; i < len; i++)
-		if (args[i] == ';' && (i + 1 >= len || (args[i + 1] != 'c' &&
-							args[i + 1] != 'C')))
+		if ((i == 0 || args[i - 1] == ';') && args[i] != 'c' &&
+		    args[i] != 'C')
 			all_continue = false;
 	return all_continue ? rsp_cmd_continue(s, args, len, r)
 			    : rsp_cmd_resume(s, args, len, r);

@@ -223,6 +223,86 @@ static void interrupt_gets_no_reply(void **state)
 	assert_string_equal(send(c, "vCont?"), "vCont;c;C;s;S");
 }
 
+/* A target that controls the VM (--control): a stand-in run state. */
+static bool vm_running;
+static unsigned vm_resumes, vm_detach_resumes, vm_stops;
+
+static int ctl_resume(void *t, bool detaching)
+{
+	(void)t;
+	if (detaching)
+		vm_detach_resumes++;
+	else
+		vm_resumes++;
+	vm_running = true;
+	return 0;
+}
+
+static int ctl_stop(void *t)
+{
+	(void)t;
+	vm_stops++;
+	vm_running = false;
+	return 0;
+}
+
+/* continue runs the VM and waits; the interrupt stops it and is the
+ * answer (T02); detach resumes what the interrupt stopped; a step still
+ * answers at once. */
+static void control_continue_interrupt_detach(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.vm_resume = ctl_resume;
+	c->ops.vm_stop = ctl_stop;
+	vm_running = false;
+	vm_resumes = vm_detach_resumes = vm_stops = 0;
+	send(c, "Hg2");
+	send_event(c, RSP_EV_PACKET, "vCont;c", 7);
+	assert_int_equal(c->n, 0); /* no stop reply while it runs */
+	assert_true(vm_running && vm_resumes == 1);
+	send_event(c, RSP_EV_INTERRUPT, NULL, 0);
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->reply[0], "T02thread:02;");
+	assert_true(!vm_running && vm_stops == 1);
+	/* A second interrupt, nothing running: no reply. */
+	send_event(c, RSP_EV_INTERRUPT, NULL, 0);
+	assert_int_equal(c->n, 0);
+	/* A step cannot run: answered at once, the VM untouched. */
+	assert_string_equal(send(c, "vCont;s:2"), "T05thread:02;");
+	assert_int_equal(vm_resumes, 1);
+	assert_string_equal(send(c, "D"), "OK");
+	assert_int_equal(vm_detach_resumes, 1);
+	/* c resumes too. */
+	send_event(c, RSP_EV_PACKET, "c", 1);
+	assert_int_equal(c->n, 0);
+	assert_int_equal(vm_resumes, 2);
+	/* The target refusing control: the old immediate stop reply. */
+	c->ops.vm_resume = NULL;
+	c->s.running = false;
+	assert_string_equal(send(c, "c"), "T05thread:01;"); /* D reset Hg */
+}
+
+/* m reads as the thread selected with Hg sees memory. */
+static unsigned long long read_as_tid;
+static size_t read_as(void *t, uint32_t tid, uint64_t addr, void *buf,
+		      size_t len)
+{
+	read_as_tid = tid;
+	return fake_read(t, addr, buf, len);
+}
+
+static void memory_as_thread(void **state)
+{
+	struct ctx *c = *state;
+	c->ops.read_mem_as = read_as;
+	send(c, "Hg2");
+	send(c, "m10000,4");
+	assert_int_equal(read_as_tid, 2);
+	send(c, "Hg1");
+	send(c, "x10000,4");
+	assert_int_equal(read_as_tid, 1);
+}
+
 static void thread_selection(void **state)
 {
 	struct ctx *c = *state;
@@ -1226,6 +1306,8 @@ int main(void)
 		T(nak_resends_last_packet),
 		T(dropped_packets_in_no_ack_mode),
 		T(interrupt_gets_no_reply),
+		T(control_continue_interrupt_detach),
+		T(memory_as_thread),
 		T(thread_selection),
 		T(thread_alive),
 		T(thread_lists),
