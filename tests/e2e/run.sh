@@ -4,7 +4,8 @@
 # Builds nothing: `make e2e` runs `make all` first (build/lkstub).
 #
 #   LKSTUB_E2E_CONFIGS=5level-kaslr,arm64-kaslr,...   subset of guests;
-#                      fast: make check's subset; all (default): every one
+#                      fast: the subset covering every architecture, paging
+#                      mode and input kind; all (default): every one
 #   LKSTUB_CACHE=/var/cache/lkstub                          kernel cache
 #   LKSTUB_E2E_KEEP=1                                       keep the work dir
 #   tests/e2e/run.sh --oracle    only check the battery against QEMU twice
