@@ -85,6 +85,8 @@ FOCUSED = {
     # name: (base config, vCPUs, workload, check modules)
     "busy-x86":   ("5level-kaslr", 4, "busy", ("vcpu_checks", "sched_checks")),
     "busy-arm64": ("arm64-kaslr", 4, "busy", ("vcpu_checks", "sched_checks")),
+    "busy-6.12-x86":   ("6.12-x86", 4, "busy", ("vcpu_checks", "sched_checks")),
+    "busy-6.12-arm64": ("6.12-arm64", 4, "busy", ("vcpu_checks", "sched_checks")),
 }
 for _n, (_b, _cpus, _w, _mods) in FOCUSED.items():
     _cpu, _mem, _machine, _extra = CONFIGS[_b]
@@ -946,7 +948,7 @@ def workdir():
 # tests those). What it leaves out (arm64-nokaslr, 6.12-x86) repeats a
 # paging mode with another KASLR setting or kernel.
 FAST = ("5level-kaslr", "4level-nokaslr", "q35-3g", "arm64-kaslr", "6.12-arm64",
-        "6.12-arm64-16k", "busy-x86", "busy-arm64")
+        "6.12-arm64-16k", "busy-x86", "busy-arm64", "busy-6.12-x86", "busy-6.12-arm64")
 
 
 def configs():

@@ -25,7 +25,7 @@ NCPU = 4
 
 
 def applies(ctx):
-    return ctx.cfg in ("busy-x86", "busy-arm64")
+    return ctx.cfg in h.FOCUSED and h.FOCUSED[ctx.cfg][2] == "busy"
 
 
 def _gdb(ctx, name, target, cmds, timeout=300):
