@@ -208,11 +208,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (X.t[i].id == 0) /* ids are non-zero */
 			X.t[i].id = i + 1;
 	}
-	/* Ids must be unique for names to be looked up by id. */
-	for (unsigned i = 0; i < X.n; i++)
-		for (unsigned j = 0; j < i; j++)
-			if (X.t[j].id == X.t[i].id)
-				X.t[i].id = 0x80000000u + i;
+	/* Ids must be unique for names to be looked up by id: a repeated
+	 * one moves to the next id no other thread has (the input may hold
+	 * that one too, so look again each time). */
+	for (unsigned i = 0; i < X.n; i++) {
+		for (bool again = true; again;) {
+			again = false;
+			for (unsigned j = 0; j < i; j++)
+				if (X.t[j].id == X.t[i].id) {
+					X.t[i].id = X.t[i].id + 1 ? X.t[i].id + 1 : 1;
+					again = true;
+				}
+		}
+	}
 
 	struct target t = { &x_ops, &X.fake };
 	struct rsp_threads listings;
