@@ -535,7 +535,7 @@ def vcpu(argv):
     wd = h.workdir()
     try:
         for cfg in cfgs:
-            k, initrd, _ = h.inputs(h.arch_of(cfg), wd)
+            k, initrd, _ = h.inputs(h.kernel_of(cfg), wd)
             g = h.Guest(cfg, k, wd).start(initrd)
             stub = h.Stub(g, extra=["--qmp", g.qmp_lkstub, "--no-symbols"],
                           name="lkstub-vcpu")

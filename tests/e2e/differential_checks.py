@@ -74,7 +74,7 @@ def oracle(argv):
         wd = h.workdir()
         for cfg in h.configs():
             ck.mark()
-            k, initrd, syms = h.inputs(h.arch_of(cfg), wd)
+            k, initrd, syms = h.inputs(h.kernel_of(cfg), wd)
             arch = h.arch_of(cfg)
             g = h.Guest(cfg, k, wd).start(initrd)
             h.check_boot(ck, cfg, g)

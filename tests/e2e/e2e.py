@@ -36,6 +36,7 @@ CHECKS = [
     "stall_checks",          # long requests and rescans do not stall other clients
     "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)
     "sched_checks",          # busy-* only: lk-runq/lk-task/lk-sched-json vs the guest's own view
+    "scx_checks",            # scx-x86 only: lk-scx, lk-bpf-maps on a sched_ext scheduler
     "vcpu_checks",           # running CPUs over QMP: registers, bt, argv, --control, --mmio;
                              # last: it kills QEMU at the end
 ]
@@ -44,7 +45,7 @@ CHECKS = [
 def boot(argv):
     cfg = argv[0]
     wd = h.workdir()
-    k, initrd, _ = h.inputs(h.arch_of(cfg), wd)
+    k, initrd, _ = h.inputs(h.kernel_of(cfg), wd)
     g = h.Guest(cfg, k, wd).start(initrd)
     print("READY; ram=%s gdb port=%d qmp=%s _text=%x; Enter to quit"
           % (g.ram, g.port, g.qmp_path, g.kaslr_text))

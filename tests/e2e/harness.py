@@ -70,6 +70,14 @@ FOCUSED = {
     # name: (base config, vCPUs, workload, check modules)
     "busy-x86":   ("5level-kaslr", 4, "busy", ("vcpu_checks", "sched_checks")),
     "busy-arm64": ("arm64-kaslr", 4, "busy", ("vcpu_checks", "sched_checks")),
+    # sched_ext: a 6.12 kernel built here (tests/e2e/scx_kernel.sh, KERNEL_OF)
+    # with scx_qmap running (workloads/scx.sh).
+    "scx-x86":    ("5level-kaslr", 4, "scx", ("scx_checks",)),
+}
+# The kernel of a configuration that does not boot its architecture's
+# Debian cloud kernel: kernel(KEY)'s argument ("scx": scx_kernel.sh).
+KERNEL_OF = {
+    "scx-x86": "scx",
 }
 for _n, (_b, _cpus, _w, _mods) in FOCUSED.items():
     _cpu, _mem, _machine, _extra = CONFIGS[_b]
@@ -104,6 +112,12 @@ def arch_of(cfg):
     return "arm64" if CONFIGS[cfg][2] == "virt" else "amd64"
 
 
+def kernel_of(cfg):
+    """The kernel a config boots: its architecture's cloud kernel
+    (kernel.sh ARCH) unless KERNEL_OF names another."""
+    return KERNEL_OF.get(cfg) or KERNEL_OF.get(base_of(cfg)) or arch_of(cfg)
+
+
 GDB = {"amd64": "gdb", "arm64": "gdb-multiarch"}   # Debian's gdb is x86-only
 
 T0 = time.time()
@@ -115,9 +129,13 @@ def log(msg):
 
 # ------------------------------------------------------------------ kernel
 
-def kernel(arch="amd64"):
-    """tests/e2e/kernel.sh's KVER, BZIMAGE, VMLINUX, MODDIR (and BUSYBOX)."""
-    out = subprocess.run([os.path.join(HERE, "kernel.sh"), arch], check=True,
+def kernel(kkey="amd64"):
+    """tests/e2e/kernel.sh's KVER, BZIMAGE, VMLINUX, MODDIR (and BUSYBOX);
+    kkey "scx": tests/e2e/scx_kernel.sh's (and GUEST_BIN, a directory of
+    static programs for the initramfs's /bin)."""
+    cmd = ([os.path.join(HERE, "scx_kernel.sh")] if kkey == "scx"
+           else [os.path.join(HERE, "kernel.sh"), kkey])
+    out = subprocess.run(cmd, check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     return dict(line.split("=", 1) for line in out.split())
 
@@ -182,10 +200,10 @@ def build_tool(name, arch, workdir):
 
 
 def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
-                    late=LATE_MODULES, arch="amd64"):
+                    late=LATE_MODULES, arch="amd64", bindir=None):
     """The guests' busybox initramfs with modules (from the kernel
     package's MODDIR) that its init loads, and the static GUEST_TOOLS in
-    /bin. A module that is not there or needs another is an error: the
+    /bin, with every file of bindir (if any). A module that is not there or needs another is an error: the
     guests must load them all."""
     root = os.path.join(workdir, "initramfs")
     shutil.rmtree(root, ignore_errors=True)
@@ -195,6 +213,8 @@ def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
     shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
     for t in GUEST_TOOLS:
         shutil.copy(build_tool(t, arch, workdir), os.path.join(root, "bin", t))
+    for t in sorted(os.listdir(bindir)) if bindir else ():
+        shutil.copy(os.path.join(bindir, t), os.path.join(root, "bin", t))
     with open(os.path.join(root, "init"), "w") as f:
         f.write(INIT)
     os.chmod(os.path.join(root, "init"), 0o755)
@@ -235,17 +255,18 @@ def link_text(vmlinux):
 _INPUTS = {}
 
 
-def inputs(arch, wd):
-    """(kernel dict, initrd, kernel_syms) of an architecture, fetched and
-    built once per run."""
-    if arch not in _INPUTS:
-        k = kernel(arch)
-        d = os.path.join(wd, arch)
+def inputs(kkey, wd):
+    """(kernel dict, initrd, kernel_syms) of a kernel (kernel_of(cfg): an
+    architecture or a KERNEL_OF value), fetched and built once per run."""
+    if kkey not in _INPUTS:
+        k = kernel(kkey)
+        d = os.path.join(wd, kkey)
         os.makedirs(d, exist_ok=True)
         initrd = build_initramfs(d, k.get("MODDIR") or None, k.get("BUSYBOX", BUSYBOX),
-                                 arch=arch)
-        _INPUTS[arch] = (k, initrd, kernel_syms(k["VMLINUX"]))
-    return _INPUTS[arch]
+                                 arch="arm64" if kkey.startswith("arm64") else "amd64",
+                                 bindir=k.get("GUEST_BIN"))
+        _INPUTS[kkey] = (k, initrd, kernel_syms(k["VMLINUX"]))
+    return _INPUTS[kkey]
 
 
 # ------------------------------------------------------------------- guest
@@ -920,6 +941,7 @@ class Ctx:
         self.cfgs = cfgs          # the configurations of this run
         self.k, self.initrd, self.syms = inputs("amd64", wd)
         self.cfg = self.base = self.arch = None
+        self.kkey = "amd64"       # the kernel: kernel_of(cfg)
         self.g = None             # the guest
         self.off = None           # its KASLR offset (kallsyms _text - link _text)
         self.stub = None          # the suite's lkstub on it
@@ -932,8 +954,8 @@ class Ctx:
         """A context of its own for cfg, sharing the run's."""
         c = Ctx.__new__(Ctx)
         c.__dict__.update(self.__dict__)
-        c.cfg, c.base, c.arch = cfg, base_of(cfg), arch_of(cfg)
-        c.k, c.initrd, c.syms = inputs(c.arch, self.wd)
+        c.cfg, c.base, c.arch, c.kkey = cfg, base_of(cfg), arch_of(cfg), kernel_of(cfg)
+        c.k, c.initrd, c.syms = inputs(c.kkey, self.wd)
         c.g = c.off = c.stub = c.qemu = None
         c.stubs, c.outs, c.r = [], {}, {}
         return c
