@@ -1292,6 +1292,8 @@ class _Btf:
         if k == "array":
             e = self.resolve(t["elem"])
             es = self.sizeof(t["elem"])
+            if e is not None and e["kind"] == "int" and es == 1:     # char[]: a string
+                return json.dumps(cstr(buf[:t["nelems"]]))
             if e is None or not es or t["nelems"] > 64:
                 return None
             items = [self.fmt(t["elem"], buf[i * es:(i + 1) * es]) for i in range(t["nelems"])]
@@ -1416,7 +1418,7 @@ def format_bpf_map(m, entries):
             (btf.fmt(m["btf_key_type_id"], key) if btf and m["btf_key_type_id"] else None)
             or key.hex())
         for c, v in enumerate(vals):
-            tag = " cpu%d" % cpus_online()[1][c] if isinstance(val, list) else ""
+            tag = "cpu%d " % cpus_online()[1][c] if isinstance(val, list) else ""
             out.append("  %s%svalue %s" % (k, tag, v.hex()))
             typed = btf.fmt(m["btf_value_type_id"], v) if btf else None
             if typed is not None:
