@@ -42,6 +42,10 @@ import harness as h
 SCHED_PY = os.path.join(h.ROOT, "tools", "gdb", "lkstub_sched.py")
 REPORT_TIMEOUT = 90
 BSS = "scx_qmap.bss"
+# More of scx_qmap's maps lk-bpf-map reads: its five FIFOs (queue maps of
+# pids), a per-CPU array, its .data.
+QUEUES = ["queue%d" % i for i in range(5)]
+MAPS = QUEUES + ["cpu_ctx_stor", "scx_qmap.data"]
 # The report's own processes (scx.sh): they come and go around the copy.
 TRANSIENT = re.compile(r"^(cat|grep|cut|tr|sh|sleep|init|kworker/.*|ksoftirqd/.*|rcu_.*"
                        r"|migration/.*)$")
@@ -125,6 +129,9 @@ def _steps(ctx, who, pids):
          ["cmd", "scx.%s.maps" % who, _timed("lk-bpf-maps", "%s/scx-maps-%s.txt" % (d, who))],
          ["cmd", "scx.%s.bss" % who, _timed("lk-bpf-map " + BSS,
                                             "%s/scx-bss-%s.txt" % (d, who))]]
+    for m in MAPS:
+        s.append(["cmd", "scx.%s.map-%s" % (who, m),
+                  _timed("lk-bpf-map " + m, "%s/scx-map-%s-%s.txt" % (d, m, who))])
     for p in pids:
         s.append(["cmd", "scx.%s.task%d" % (who, p),
                   _timed("lk-task %d" % p, "%s/scx-task%d-%s.txt" % (d, p, who))])
@@ -232,7 +239,8 @@ def after_gdb(ctx):
     ck, cfg, g, r = ctx.ck, ctx.cfg, ctx.g, ctx.r
     d = g.dir
     rep = getattr(ctx, "scx_report", None)
-    kinds = ["", "2", "-json", "-maps", "-bss"] + ["-task%d" % p for p in ctx.scx_pids]
+    kinds = (["", "2", "-json", "-maps", "-bss"] + ["-map-" + m for m in MAPS]
+             + ["-task%d" % p for p in ctx.scx_pids])
     out = {(w, k): _read("%s/scx%s-%s.txt" % (d, k, w)) for w in ("lkstub", "qemu") for k in kinds}
     h.log("bench: lk-scx (%s): %s" % (cfg, ", ".join(
         "%s %s %ss" % (w, k, (r.get("scx.%s.%s" % (w, k)) or "?").split()[0])
@@ -303,6 +311,14 @@ def after_gdb(ctx):
         if role == "sleeper":
             ok = ok and re.search(r"dsq=none ", t) is not None
         ck.check("%s: lk-task %d (%s) shows its scx fields" % (cfg, p, role), ok, t)
+    queued = set()
+    for q in QUEUES:
+        queued |= {int.from_bytes(bytes.fromhex(v), "little") for v in
+                   re.findall(r"^  value ([0-9a-f]{8})$", out["lkstub", "-map-" + q] or "", re.M)}
+    held = {t["pid"] for t in doc.get("bpf_owned", [])}
+    ck.check("%s: every task lk-scx shows held by the BPF scheduler (%d) is in one of "
+             "scx_qmap's FIFOs (lk-bpf-map queue0..4: %d pids)" % (cfg, len(held), len(queued)),
+             held <= queued, "held, in no FIFO: %s" % sorted(held - queued))
     maps = out["lkstub", "-maps"] or ""
     names = set(re.findall(r"^\s*\d+ (\S+)", maps, re.M))
     ck.check("%s: lk-bpf-maps lists scx_qmap's maps (%d maps)" % (cfg, len(names)),
