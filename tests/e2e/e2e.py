@@ -38,6 +38,7 @@ CHECKS = [
     "stall_checks",          # long requests and rescans do not stall other clients
     "vmm_checks",            # pid:, --qmp, ELF and kdump vmcores, dumps (a guest of its own)
     "sched_checks",          # busy-* only: lk-runq/lk-task/lk-sched-json vs the guest's own view
+    "scx_checks",            # scx-x86 only: lk-scx, lk-bpf-maps on a sched_ext scheduler
     "vcpu_checks",           # running CPUs over QMP: registers, bt, argv, --control, --mmio;
                              # last: it kills QEMU at the end
 ]

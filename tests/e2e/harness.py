@@ -87,7 +87,12 @@ FOCUSED = {
     "busy-arm64": ("arm64-kaslr", 4, "busy", ("vcpu_checks", "sched_checks")),
     "busy-6.12-x86":   ("6.12-x86", 4, "busy", ("vcpu_checks", "sched_checks")),
     "busy-6.12-arm64": ("6.12-arm64", 4, "busy", ("vcpu_checks", "sched_checks")),
+    # sched_ext: a 6.12 kernel built here (tests/e2e/scx_kernel.sh, KERNEL_OF)
+    # with scx_qmap running (workloads/scx.sh).
+    "scx-x86":    ("5level-kaslr", 4, "scx", ("scx_checks",)),
 }
+# kernel("scx"): scx_kernel.sh's kernel, not a Debian package's.
+KERNEL_OF["scx-x86"] = "scx"
 for _n, (_b, _cpus, _w, _mods) in FOCUSED.items():
     _cpu, _mem, _machine, _extra = CONFIGS[_b]
     CONFIGS[_n] = (_cpu, _mem, _machine, (_extra + " lkstub.workload=" + _w).strip())
@@ -122,9 +127,9 @@ def arch_of(cfg):
 
 
 def kernel_of(cfg):
-    """The kernel a config boots: kernel.sh's argument (its architecture's
-    6.1 cloud kernel unless KERNEL_OF names another)."""
-    return KERNEL_OF.get(base_of(cfg)) or arch_of(cfg)
+    """The kernel a config boots: its architecture's cloud kernel
+    (kernel.sh ARCH) unless KERNEL_OF names another."""
+    return KERNEL_OF.get(cfg) or KERNEL_OF.get(base_of(cfg)) or arch_of(cfg)
 
 
 GDB = {"amd64": "gdb", "arm64": "gdb-multiarch"}   # Debian's gdb is x86-only
@@ -140,8 +145,12 @@ def log(msg):
 
 def kernel(kkey="amd64"):
     """tests/e2e/kernel.sh KKEY's KVER, BZIMAGE, VMLINUX, MODDIR, DBGMODDIR
-    (and BUSYBOX); kkey: amd64, arm64 or one of KERNEL_OF's values."""
-    out = subprocess.run([os.path.join(HERE, "kernel.sh"), kkey], check=True,
+    (and BUSYBOX); kkey: amd64, arm64 or one of KERNEL_OF's values ("scx":
+    tests/e2e/scx_kernel.sh's, with GUEST_BIN, a directory of static
+    programs for the initramfs's /bin)."""
+    cmd = ([os.path.join(HERE, "scx_kernel.sh")] if kkey == "scx"
+           else [os.path.join(HERE, "kernel.sh"), kkey])
+    out = subprocess.run(cmd, check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     return dict(line.split("=", 1) for line in out.split())
 
@@ -223,10 +232,10 @@ def copy_module(src, dstdir):
 
 
 def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
-                    late=LATE_MODULES, arch="amd64"):
+                    late=LATE_MODULES, arch="amd64", bindir=None):
     """The guests' busybox initramfs with modules (from the kernel
     package's MODDIR) that its init loads, and the static GUEST_TOOLS in
-    /bin. A module that is not there or needs another is an error: the
+    /bin, with every file of bindir (if any). A module that is not there or needs another is an error: the
     guests must load them all."""
     root = os.path.join(workdir, "initramfs")
     shutil.rmtree(root, ignore_errors=True)
@@ -236,6 +245,8 @@ def build_initramfs(workdir, moddir, busybox=BUSYBOX, modules=MODULES,
     shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
     for t in GUEST_TOOLS:
         shutil.copy(build_tool(t, arch, workdir), os.path.join(root, "bin", t))
+    for t in sorted(os.listdir(bindir)) if bindir else ():
+        shutil.copy(os.path.join(bindir, t), os.path.join(root, "bin", t))
     with open(os.path.join(root, "init"), "w") as f:
         f.write(INIT)
     os.chmod(os.path.join(root, "init"), 0o755)
@@ -276,14 +287,15 @@ _INPUTS = {}
 
 
 def inputs(kkey, wd):
-    """(kernel dict, initrd, kernel_syms) of a kernel (kernel_of(cfg)),
-    fetched and built once per run."""
+    """(kernel dict, initrd, kernel_syms) of a kernel (kernel_of(cfg): an
+    architecture or a KERNEL_OF value), fetched and built once per run."""
     if kkey not in _INPUTS:
         k = kernel(kkey)
         d = os.path.join(wd, kkey)
         os.makedirs(d, exist_ok=True)
         initrd = build_initramfs(d, k.get("MODDIR") or None, k.get("BUSYBOX", BUSYBOX),
-                                 arch=kkey.split("-")[0])
+                                 arch="arm64" if kkey.startswith("arm64") else "amd64",
+                                 bindir=k.get("GUEST_BIN"))
         _INPUTS[kkey] = (k, initrd, kernel_syms(k["VMLINUX"]))
     return _INPUTS[kkey]
 

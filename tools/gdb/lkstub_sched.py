@@ -6,6 +6,9 @@
 #   (gdb) lk-runq [CPU...]          each CPU's run queue, class by class
 #   (gdb) lk-task PID|COMM          one task's scheduling state and wchan
 #   (gdb) lk-sched-json [--cpu N]   the run queues as JSON
+#   (gdb) lk-scx [--json]           sched_ext: state, ops, dispatch queues
+#   (gdb) lk-bpf-maps               every BPF map (map_idr)
+#   (gdb) lk-bpf-map ID|NAME        a map's entries, typed by its BTF
 #   (gdb) python import lkstub_sched; print(lkstub_sched.runqueues([0]))
 #
 # Structures are read with one read_memory each (a whole sched_entity, the
@@ -231,7 +234,8 @@ def task_layout():
         cpu = "cpu" if t.has("cpu") else "thread_info.cpu"
         fields = ["pid", "tgid", "comm", "prio", "static_prio", "normal_prio",
                   "rt_priority", "policy", "sched_class", "on_rq", "on_cpu", "se", "rt", "dl",
-                  state, cpu, "stack", "tasks", "signal", "thread_node", "thread_group"]
+                  state, cpu, "stack", "tasks", "signal", "thread_node", "thread_group",
+                  "scx"]
         return {"l": t, "state": state, "cpu": cpu,
                 "span": Span(t, fields),
                 "list": Span(t, ["pid", "tgid", "comm", "tasks", "signal", "thread_node",
@@ -303,6 +307,9 @@ def _task(addr, full=True):
                ("dl_runtime", "dl_deadline", "dl_period", "runtime", "deadline",
                 "dl_throttled")}
     d["stack"] = b.get("stack")
+    if tl["l"].has("scx"):                       # CONFIG_SCHED_CLASS_EXT
+        d["scx"] = scx_fields(b.buf, tl["l"].off("scx") - tl["span"].start,
+                              L("struct sched_ext_entity"))
     return d, b
 
 
@@ -736,10 +743,18 @@ def _return_addresses_x86(t):
         orc = _orc()
     except SchedError:
         orc = None
+    stack = t.get("stack")
     for _ in range(MAX_FRAMES):
         if orc is None:                            # frame pointers
             if not bp:
                 break
+            if stack and not stack <= bp < stack + 0x8000:
+                # Neither ORC nor a frame pointer into the task's stack (a
+                # kernel built with CONFIG_UNWINDER_GUESS): the text
+                # addresses on the stack, as that unwinder (and so
+                # /proc/PID/wchan) takes them.
+                return [out[0]] + _text_words(sp, stack + 0x4000 if sp < stack + 0x4000
+                                              else stack + 0x8000)
             bp, ip = struct.unpack("<QQ", read(bp, 16))
         else:
             o = orc.find(ip - 1)
@@ -767,6 +782,17 @@ def _return_addresses_x86(t):
             break
         out.append(ip)
     return out
+
+
+def _text_words(sp, end):
+    """The words between sp and end (a stack) that are kernel text
+    addresses, innermost first."""
+    lo, hi = sym_addr("_stext"), sym_addr("_etext")
+    if lo is None or hi is None or not sp < end or end - sp > 0x8000:
+        return []
+    buf = read(sp, end - sp)
+    out = [w for w in struct.unpack("<%dQ" % (len(buf) // 8), buf) if lo <= w < hi]
+    return out[:MAX_FRAMES]
 
 
 def _return_addresses_arm64(t):
@@ -825,7 +851,13 @@ def task(spec):
     """lk-task's data for a pid (int) or comm: a dict."""
     addr = find_task(spec)
     t, _ = _task(addr)
-    t.pop("stack", None)
+    x = t.get("scx")
+    if x is not None:
+        try:
+            x["dsq_id"] = _dsq_id(x["dsq"])
+        except _ERRORS as e:
+            x["dsq_id"] = None
+            x["dsq_error"] = _msg(e)
     try:
         w = wchan(t)
         t["wchan_addr"] = w
@@ -834,7 +866,565 @@ def task(spec):
         t["wchan_addr"] = None
         t["wchan"] = None
         t["wchan_error"] = _msg(e)
+    t.pop("stack", None)
     return t
+
+
+# ------------------------------------------------------------- sched_ext
+
+SCX_STATES = {0: "enabling", 1: "enabled", 2: "disabling", 3: "disabled"}
+SCX_TASK_STATES = {0: "none", 1: "init", 2: "ready", 3: "enabled"}
+SCX_OPSS = {0: "none", 1: "queueing", 2: "queued", 3: "dispatching"}
+SCX_TASK_QUEUED = 1
+SCX_TASK_CURSOR = 1 << 31
+SCX_DSQ_LNODE_ITER_CURSOR = 1
+SCX_DSQ_GLOBAL = (1 << 63) | 1
+
+
+def _atomic(sym, size=4, signed=True):
+    """The value of an int/atomic_t (size 4) or long/atomic_long_t (8)
+    variable, None when the kernel has no such symbol."""
+    a = sym_addr(sym)
+    if a is None:
+        return None
+    return int.from_bytes(read(a, size), "little", signed=signed)
+
+
+def scx_task_layout():
+    def mk():
+        tl = task_layout()
+        t = tl["l"]
+        if not t.has("scx"):
+            raise SchedError("task_struct has no scx (no CONFIG_SCHED_CLASS_EXT)")
+        return {"l": t, "span": Span(t, ["pid", "comm", "scx", "sched_class", "policy",
+                                         tl["state"], tl["cpu"]]),
+                "state": tl["state"], "cpu": tl["cpu"],
+                "se": L("struct sched_ext_entity")}
+    return _cached("scx_task", mk)
+
+
+def _dsq_id(dsq):
+    if not dsq:
+        return None
+    return u64(dsq + L("struct scx_dispatch_q").off("id"))
+
+
+def scx_fields(buf, base, xl):
+    """A task's sched_ext_entity (p->scx) decoded from buf at base."""
+    g = lambda k: xl.get(buf, k, base)
+    flags = g("flags")
+    ops = g("ops_state")
+    d = {"dsq": g("dsq"), "flags": flags, "dsq_flags": g("dsq_flags"),
+         "slice": g("slice"), "dsq_vtime": g("dsq_vtime"), "sticky_cpu": g("sticky_cpu"),
+         "holding_cpu": g("holding_cpu"), "weight": g("weight"),
+         "ops_state": None if ops is None else SCX_OPSS.get(ops & 3, ops & 3),
+         "ops_qseq": None if ops is None else ops >> 2,
+         "runnable_at": g("runnable_at"), "ddsp_dsq_id": g("ddsp_dsq_id"),
+         "disallow": g("disallow")}
+    if flags is not None:
+        d["task_state"] = SCX_TASK_STATES.get(flags >> 8 & 3)
+        d["queued"] = bool(flags & SCX_TASK_QUEUED)
+    return d
+
+
+def scx_task(addr):
+    """pid, comm, cpu, class and p->scx of the task at addr (one read)."""
+    sl = scx_task_layout()
+    b = sl["span"].read(addr)
+    cls = b.get("sched_class")
+    d = {"addr": addr, "pid": b.get("pid"), "comm": cstr(b.bytes_of("comm")),
+         "cpu": b.get(sl["cpu"]), "state_char": state_char(b.get(sl["state"])),
+         "class": sched_classes().get(cls, "0x%x" % cls if cls else None),
+         "policy": POLICIES.get(b.get("policy"), b.get("policy"))}
+    d["scx"] = scx_fields(b.buf, sl["l"].off("scx") - sl["span"].start, sl["se"])
+    return d
+
+
+def _dsq(addr, kind, cpu=None):
+    """A dispatch queue: id, nr, seq, and its tasks in dispatch order (the
+    list; a vtime-ordered queue keeps its list in vtime order too)."""
+    ql = L("struct scx_dispatch_q")
+    buf = read(addr, ql.size)
+    d = {"addr": addr, "kind": kind, "id": ql.get(buf, "id"), "nr": ql.get(buf, "nr"),
+         "seq": ql.get(buf, "seq"), "priq": bool(ql.get(buf, "priq.rb_node")), "tasks": []}
+    if cpu is not None:
+        d["cpu"] = cpu
+    sl = scx_task_layout()
+    node_off = sl["l"].off("scx") + sl["se"].off("dsq_list.node")
+    lnl = L("struct scx_dsq_list_node")
+    head = addr + ql.off("list")
+    for node in _list(head):
+        try:
+            if lnl.get(read(node, lnl.size), "flags") & SCX_DSQ_LNODE_ITER_CURSOR:
+                continue                                   # a BPF iterator's cursor
+            d["tasks"].append(scx_task(node - node_off))
+        except _ERRORS as e:
+            d["tasks"].append({"addr": node - node_off, "error": _msg(e)})
+    return d
+
+
+def _rhashtable_objs(ht, head_off):
+    """Objects of an rhashtable (struct rhashtable at ht) whose rhash_head
+    is at head_off: every bucket chain of its table and of a table it is
+    being resized into."""
+    rl = L("struct rhashtable")
+    bl = L("struct bucket_table")
+    tbl = u64(ht + rl.off("tbl"))
+    out, seen = [], set()
+    for _ in range(4):
+        if not tbl or tbl in seen:
+            break
+        seen.add(tbl)
+        tb = read(tbl, bl.size)
+        size, nest = bl.get(tb, "size"), bl.get(tb, "nest")
+        if nest:
+            raise SchedError("nested bucket table (%d buckets) not walked" % size)
+        if size > MAX_NODES:
+            raise SchedError("bucket table of %d buckets" % size)
+        buckets = read(tbl + bl.off("buckets"), 8 * size)
+        for i in range(size):
+            p = struct.unpack_from("<Q", buckets, 8 * i)[0] & ~1   # bit 0: the bucket lock
+            for _ in range(MAX_NODES):
+                if not p or p & 1:                                 # a nulls marker ends it
+                    break
+                obj = p - head_off
+                if obj not in out:
+                    out.append(obj)
+                p = u64(p)
+        tbl = bl.get(tb, "future_tbl")
+    return out
+
+
+def scx_state():
+    """lk-scx's data: the scheduler's state, counters, every dispatch
+    queue with its tasks, the tasks sched_ext owns."""
+    if sym_addr("scx_ops_enable_state_var") is None:
+        if sym_addr("ext_sched_class") is None:
+            raise SchedError("this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)")
+        raise SchedError("no scx_ops_enable_state_var: a sched_ext other than 6.12's")
+    st = _atomic("scx_ops_enable_state_var")
+    d = {"state": SCX_STATES.get(st, st), "enabled": st == 1, "errors": []}
+    ol = L("struct sched_ext_ops")
+    ops = read(sym_addr("scx_ops"), ol.size)
+    d["ops"] = {"name": cstr(ops[ol.off("name"):ol.off("name") + 128]),
+                "flags": ol.get(ops, "flags"), "timeout_ms": ol.get(ops, "timeout_ms"),
+                "dispatch_max_batch": ol.get(ops, "dispatch_max_batch")}
+    d["bypass_depth"] = _atomic("scx_ops_bypass_depth")
+    d["switching_all"] = _atomic("scx_switching_all", 1, False)
+    d["exit_kind"] = _atomic("scx_exit_kind")
+    d["nr_rejected"] = _atomic("scx_nr_rejected", 8)
+    d["enable_seq"] = _atomic("scx_enable_seq", 8)
+    d["hotplug_seq"] = _atomic("scx_hotplug_seq", 8)
+    # the dispatch queues
+    dsqs = []
+    g = sym_addr("global_dsqs")
+    if g is not None:
+        nn = (int(gdb.parse_and_eval("nr_node_ids")) if sym_addr("nr_node_ids") is not None
+              else 1)
+        arr = u64(g)
+        if arr:
+            for node, p in enumerate(struct.unpack("<%dQ" % nn, read(arr, 8 * nn))):
+                try:
+                    dsqs.append(_dsq(p, "global", None) if p else
+                                {"kind": "global", "error": "node %d: NULL" % node})
+                except _ERRORS as e:
+                    dsqs.append({"kind": "global", "addr": p, "error": _msg(e)})
+    rql = L("struct rq")
+    for cpu in cpus_online()[1]:
+        try:
+            dsqs.append(_dsq(per_cpu("runqueues", cpu) + rql.off("scx.local_dsq"), "local", cpu))
+        except _ERRORS as e:
+            dsqs.append({"kind": "local", "cpu": cpu, "error": _msg(e)})
+    try:
+        ql = L("struct scx_dispatch_q")
+        user = []
+        for q in _rhashtable_objs(sym_addr("dsq_hash"), ql.off("hash_node")):
+            try:
+                user.append(_dsq(q, "user"))
+            except _ERRORS as e:
+                user.append({"kind": "user", "addr": q, "error": _msg(e)})
+        dsqs += sorted(user, key=lambda q: (q.get("id") is None, q.get("id") or 0))
+    except _ERRORS as e:
+        d["errors"].append("dsq_hash: " + _msg(e))
+    d["dsqs"] = dsqs
+    # each CPU's current task and nr_running of sched_ext
+    d["cpus"] = []
+    for cpu in cpus_online()[1]:
+        try:
+            rq = per_cpu("runqueues", cpu)
+            b = Span(rql, ["curr", "scx.nr_running", "scx.flags"]).read(rq)
+            cur = scx_task(b.get("curr"))
+            d["cpus"].append({"cpu": cpu, "nr_running": b.get("scx.nr_running"),
+                              "flags": b.get("scx.flags"),
+                              "curr": {"pid": cur["pid"], "comm": cur["comm"],
+                                       "class": cur["class"]}})
+        except _ERRORS as e:
+            d["cpus"].append({"cpu": cpu, "error": _msg(e)})
+    # the tasks sched_ext knows (scx_tasks, cursors left out)
+    sl = scx_task_layout()
+    tn = sl["l"].off("scx") + sl["se"].off("tasks_node")
+    fl = sl["se"].off("flags") - sl["se"].off("tasks_node")
+    tot = {"tasks": 0, "enabled": 0, "queued": 0, "on_dsq": 0, "bpf_owned": 0}
+    owned = []
+    try:
+        for node in _list(sym_addr("scx_tasks")):
+            if struct.unpack("<I", read(node + fl, 4))[0] & SCX_TASK_CURSOR:
+                continue
+            t = scx_task(node - tn)
+            x = t["scx"]
+            tot["tasks"] += 1
+            tot["enabled"] += x.get("task_state") == "enabled"
+            tot["queued"] += bool(x.get("queued"))
+            tot["on_dsq"] += bool(x["dsq"])
+            if x["ops_state"] == "queued":
+                tot["bpf_owned"] += 1
+                owned.append(t)
+    except _ERRORS as e:
+        d["errors"].append("scx_tasks: " + _msg(e))
+    d["totals"] = tot
+    d["bpf_owned"] = owned
+    return d
+
+
+def _scx_task_line(t):
+    if "error" in t:
+        return "error: task 0x%x: %s" % (t["addr"], t["error"])
+    x = t["scx"]
+    return ("%d %s cpu=%s dsq_vtime=%s slice=%s flags=0x%x ops_state=%s"
+            % (t["pid"], t["comm"], _v(t["cpu"]), _v(x["dsq_vtime"]), _v(x["slice"]),
+               x["flags"] or 0, _v(x["ops_state"])))
+
+
+def _dsq_name(q):
+    if q["kind"] == "local":
+        return "local (CPU %d)" % q["cpu"]
+    if q["kind"] == "global":
+        return "global"
+    return "user 0x%x" % q["id"] if q.get("id") is not None else "user"
+
+
+def format_scx(d):
+    o = d["ops"]
+    out = ["sched_ext: state=%s ops=%s flags=0x%x bypass_depth=%s switching_all=%s exit_kind=%s"
+           % (d["state"], o["name"] or "-", o["flags"] or 0, _v(d["bypass_depth"]),
+              _v(d["switching_all"]), _v(d["exit_kind"])),
+           "  nr_rejected=%s enable_seq=%s hotplug_seq=%s"
+           % (_v(d["nr_rejected"]), _v(d["enable_seq"]), _v(d["hotplug_seq"])),
+           "  tasks: %(tasks)d known to sched_ext, %(enabled)d on it (state enabled), "
+           "%(queued)d queued, %(on_dsq)d on a DSQ, %(bpf_owned)d held by the BPF scheduler"
+           % d["totals"]]
+    for c in d["cpus"]:
+        if "error" in c:
+            out.append("  CPU %d: error: %s" % (c["cpu"], c["error"]))
+        else:
+            out.append("  CPU %d: curr %d %s (%s) scx.nr_running=%s flags=0x%x"
+                       % (c["cpu"], c["curr"]["pid"], c["curr"]["comm"], c["curr"]["class"],
+                          _v(c["nr_running"]), c["flags"] or 0))
+    for q in d["dsqs"]:
+        if "error" in q:
+            out.append("  dsq %s: error: %s" % (q["kind"] if "cpu" not in q
+                                                 else "local (CPU %d)" % q["cpu"], q["error"]))
+            continue
+        out.append("  dsq %s id=0x%x nr=%s seq=%s%s"
+                   % (_dsq_name(q), q["id"], _v(q["nr"]), _v(q["seq"]),
+                      " vtime" if q["priq"] else ""))
+        for t in q["tasks"]:
+            out.append("    " + _scx_task_line(t))
+    if d["bpf_owned"]:
+        out.append("  held by the BPF scheduler (ops_state queued):")
+        for t in d["bpf_owned"]:
+            out.append("    " + _scx_task_line(t))
+    for e in d["errors"]:
+        out.append("  error: " + e)
+    return out
+
+
+# -------------------------------------------------------------- BPF maps
+
+BPF_KINDS = {1: "int", 2: "ptr", 3: "array", 4: "struct", 5: "union", 6: "enum", 7: "fwd",
+             8: "typedef", 9: "volatile", 10: "const", 11: "restrict", 12: "func",
+             13: "func_proto", 14: "var", 15: "datasec", 16: "float", 17: "decl_tag",
+             18: "type_tag", 19: "enum64"}
+
+
+def _enum_names(tname, prefix):
+    def mk():
+        try:
+            t = gdb.lookup_type(tname).strip_typedefs()
+            return {int(f.enumval): f.name[len(prefix):].lower() if f.name.startswith(prefix)
+                    else f.name for f in t.fields()}
+        except gdb.error:
+            return {}
+    return _cached(("enum", tname), mk)
+
+
+def _xa_entries(head, limit=MAX_NODES):
+    """(index, entry) of an xarray (an IDR's idr_rt) whose head is given,
+    in index order; internal entries other than nodes are left out."""
+    nl = L("struct xa_node")
+    so = nl.off("slots")
+    nslots = nl.f("slots")[1] // 8
+    out = []
+
+    def walk(entry, index, depth):
+        if len(out) >= limit or depth > 16:
+            return
+        if entry & 3 == 2 and entry > 4096:              # a node
+            node = entry - 2
+            buf = read(node, nl.size)
+            shift = nl.get(buf, "shift")
+            slots = struct.unpack_from("<%dQ" % nslots, buf, so)
+            for i, s in enumerate(slots):
+                if s:
+                    walk(s, index + (i << shift), depth + 1)
+        elif entry and entry & 3 == 0:
+            out.append((index, entry))
+
+    walk(head, 0, 0)
+    return out
+
+
+def bpf_map_info(addr):
+    ml = L("struct bpf_map")
+    b = read(addr, ml.size)
+    types = _enum_names("enum bpf_map_type", "BPF_MAP_TYPE_")
+    mt = ml.get(b, "map_type")
+    return {"addr": addr, "id": ml.get(b, "id"), "name": cstr(b[ml.off("name"):ml.off("name") + 16]),
+            "type": types.get(mt, mt), "type_id": mt, "key_size": ml.get(b, "key_size"),
+            "value_size": ml.get(b, "value_size"), "max_entries": ml.get(b, "max_entries"),
+            "map_flags": ml.get(b, "map_flags"), "btf": ml.get(b, "btf"),
+            "btf_key_type_id": ml.get(b, "btf_key_type_id"),
+            "btf_value_type_id": ml.get(b, "btf_value_type_id")}
+
+
+def bpf_maps():
+    """Every BPF map of the kernel's map_idr: [info dict]."""
+    idr = sym_addr("map_idr")
+    if idr is None:
+        raise SchedError("no map_idr symbol (no CONFIG_BPF_SYSCALL)")
+    il = L("struct idr")
+    ib = read(idr, il.size)
+    base = il.get(ib, "idr_base") or 0
+    out = []
+    for index, entry in _xa_entries(il.get(ib, "idr_rt.xa_head")):
+        try:
+            m = bpf_map_info(entry)
+        except _ERRORS as e:
+            m = {"addr": entry, "id": index + base, "error": _msg(e)}
+        out.append(m)
+    return out
+
+
+class _Btf:
+    """A BPF object's BTF (struct btf: its raw data blob), parsed."""
+
+    def __init__(self, addr):
+        bl = L("struct btf")
+        b = read(addr, bl.size)
+        data, size = bl.get(b, "data"), bl.get(b, "data_size")
+        if not data or not size or size > 1 << 24:
+            raise SchedError("BTF without data")
+        blob = read(data, size)
+        magic, _, _, hlen, toff, tlen, soff, slen = struct.unpack_from("<HBBIIIII", blob)
+        if magic != 0xEB9F:
+            raise SchedError("BTF magic 0x%x" % magic)
+        self.strs = blob[hlen + soff:hlen + soff + slen]
+        self.types = [None]
+        p, end = hlen + toff, hlen + toff + tlen
+        while p < end:
+            name_off, info, st = struct.unpack_from("<III", blob, p)
+            kind, vlen = info >> 24 & 0x1F, info & 0xFFFF
+            p += 12
+            t = {"name": self.str(name_off), "kind": BPF_KINDS.get(kind, kind), "size": st,
+                 "type": st, "kflag": info >> 31}
+            if kind == 1:
+                enc = struct.unpack_from("<I", blob, p)[0]
+                t.update(signed=bool(enc >> 24 & 1), bits=enc & 0xFF, offset=enc >> 16 & 0xFF)
+                p += 4
+            elif kind == 3:
+                t["elem"], _, t["nelems"] = struct.unpack_from("<III", blob, p)
+                p += 12
+            elif kind in (4, 5):
+                t["members"] = []
+                for _ in range(vlen):
+                    n, ty, off = struct.unpack_from("<III", blob, p)
+                    t["members"].append((self.str(n), ty, off))
+                    p += 12
+            elif kind == 6:
+                p += 8 * vlen
+            elif kind == 13:
+                p += 8 * vlen
+            elif kind == 14:
+                p += 4
+            elif kind == 15:
+                t["vars"] = [struct.unpack_from("<III", blob, p + 12 * i) for i in range(vlen)]
+                p += 12 * vlen
+            elif kind == 17:
+                p += 4
+            elif kind == 19:
+                p += 12 * vlen
+            self.types.append(t)
+
+    def str(self, off):
+        return cstr(self.strs[off:off + 256])
+
+    def resolve(self, tid):
+        for _ in range(32):
+            t = self.types[tid] if 0 < tid < len(self.types) else None
+            if not t or t["kind"] not in ("typedef", "volatile", "const", "restrict",
+                                          "type_tag", "var"):
+                return t
+            tid = t["type"]
+        return None
+
+    def fmt(self, tid, buf):
+        """buf as type tid, or None when the type is not simple."""
+        t = self.resolve(tid)
+        if t is None:
+            return None
+        k = t["kind"]
+        if k in ("int", "enum", "enum64", "ptr"):
+            n = 8 if k == "ptr" else t["size"]
+            if n not in (1, 2, 4, 8) or len(buf) < n:
+                return None
+            v = int.from_bytes(buf[:n], "little", signed=bool(t.get("signed")))
+            return ("0x%x" % v) if k == "ptr" else str(v)
+        if k == "array":
+            e = self.resolve(t["elem"])
+            es = self.sizeof(t["elem"])
+            if e is not None and e["kind"] == "int" and es == 1:     # char[]: a string
+                return json.dumps(cstr(buf[:t["nelems"]]))
+            if e is None or not es or t["nelems"] > 64:
+                return None
+            items = [self.fmt(t["elem"], buf[i * es:(i + 1) * es]) for i in range(t["nelems"])]
+            if None in items:
+                return None
+            return "[" + ", ".join(items) + "]"
+        if k in ("struct", "union"):
+            parts = []
+            for name, ty, off in t["members"]:
+                if t["kflag"] and off >> 24:                   # a bitfield
+                    return None
+                sz = self.sizeof(ty)
+                v = self.fmt(ty, buf[off // 8:off // 8 + (sz or 0)]) if sz else None
+                parts.append("%s=%s" % (name or "?", v if v is not None else "?"))
+            return "{" + ", ".join(parts) + "}"
+        if k == "datasec":
+            parts = []
+            for vt, off, sz in t["vars"]:
+                var = self.types[vt] if 0 < vt < len(self.types) else None
+                v = self.fmt(vt, buf[off:off + sz])
+                parts.append("%s=%s" % (var["name"] if var else "?", v if v is not None else "?"))
+            return "\n".join(parts)
+        return None
+
+    def sizeof(self, tid):
+        t = self.resolve(tid)
+        if t is None:
+            return None
+        if t["kind"] == "ptr":
+            return 8
+        if t["kind"] == "array":
+            es = self.sizeof(t["elem"])
+            return es * t["nelems"] if es else None
+        return t["size"]
+
+
+def _percpu(ptr, cpu):
+    n = _cached("nr_cpu_ids", lambda: int(gdb.parse_and_eval("nr_cpu_ids")))
+    offs = _cached("per_cpu_offset", lambda: struct.unpack(
+        "<%dQ" % n, read(sym_addr("__per_cpu_offset"), 8 * n)))
+    return (ptr + offs[cpu]) & 0xFFFFFFFFFFFFFFFF
+
+
+def bpf_map_entries(m, limit=256):
+    """(key bytes, value bytes or [per-CPU value bytes]) of a map's
+    entries: arrays (per-CPU too), hashes (LRU and per-CPU too), queues
+    and stacks (key None; oldest first)."""
+    t, ks, vs, n = m["type"], m["key_size"], m["value_size"], m["max_entries"]
+    addr = m["addr"]
+    out = []
+    if t in ("array", "percpu_array"):
+        al = L("struct bpf_array")
+        es = al.get(read(addr, al.size), "elem_size")
+        base = addr + al.off("value")
+        for i in range(min(n, limit)):
+            if t == "array":
+                out.append((struct.pack("<I", i), read(base + i * es, vs)))
+            else:
+                p = u64(base + 8 * i)
+                out.append((struct.pack("<I", i), [read(_percpu(p, c), vs)
+                                                   for c in cpus_online()[1]]))
+    elif t in ("hash", "lru_hash", "percpu_hash", "lru_percpu_hash"):
+        hl = L("struct bpf_htab")
+        hb = read(addr, hl.size)
+        buckets, nb = hl.get(hb, "buckets"), hl.get(hb, "n_buckets")
+        bsz = L("struct bucket").size
+        el = L("struct htab_elem")
+        koff = el.off("key")
+        kround = (ks + 7) & ~7
+        if nb > MAX_NODES:
+            raise SchedError("%d buckets" % nb)
+        raw = read(buckets, bsz * nb)
+        for i in range(nb):
+            p = struct.unpack_from("<Q", raw, i * bsz)[0]
+            while p and not p & 1 and len(out) < limit:
+                e = read(p, koff + kround + (8 if "percpu" in t else vs))
+                key = e[koff:koff + ks]
+                if "percpu" in t:
+                    pp = struct.unpack_from("<Q", e, koff + kround)[0]
+                    val = [read(_percpu(pp, c), vs) for c in cpus_online()[1]]
+                else:
+                    val = e[koff + kround:koff + kround + vs]
+                out.append((key, val))
+                p = struct.unpack_from("<Q", e, el.off("hash_node.next"))[0]
+    elif t in ("queue", "stack"):
+        ql = L("struct bpf_queue_stack")
+        qb = read(addr, ql.size)
+        head, tail, size = ql.get(qb, "head"), ql.get(qb, "tail"), ql.get(qb, "size")
+        if not size or size > 1 << 20:
+            raise SchedError("queue of size %s" % size)
+        cnt = (head - tail) % size
+        first = addr + ql.off("elements")
+        data = read(first, size * vs) if cnt else b""
+        idx = [(tail + i) % size for i in range(min(cnt, limit))]
+        for i in idx:
+            out.append((None, data[i * vs:(i + 1) * vs]))
+    else:
+        raise SchedError("contents of %s maps are not read" % t)
+    return out
+
+
+def bpf_map(map_id):
+    for m in bpf_maps():
+        if m.get("id") == map_id and "error" not in m:
+            return m
+    raise SchedError("no BPF map with id %d" % map_id)
+
+
+def format_bpf_map(m, entries):
+    out = ["map %d %s type=%s key_size=%d value_size=%d max_entries=%d flags=0x%x entries=%d"
+           % (m["id"], m["name"] or "-", m["type"], m["key_size"], m["value_size"],
+              m["max_entries"], m["map_flags"] or 0, len(entries))]
+    btf = None
+    if m["btf"] and m["btf_value_type_id"]:
+        try:
+            btf = _Btf(m["btf"])
+        except _ERRORS as e:
+            out.append("  btf: error: " + _msg(e))
+    for key, val in entries:
+        vals = val if isinstance(val, list) else [val]
+        k = "" if key is None else "key %s " % (
+            (btf.fmt(m["btf_key_type_id"], key) if btf and m["btf_key_type_id"] else None)
+            or key.hex())
+        for c, v in enumerate(vals):
+            tag = "cpu%d " % cpus_online()[1][c] if isinstance(val, list) else ""
+            out.append("  %s%svalue %s" % (k, tag, v.hex()))
+            typed = btf.fmt(m["btf_value_type_id"], v) if btf else None
+            if typed is not None:
+                for line in typed.split("\n"):
+                    out.append("    " + line)
+    return out
 
 
 # ------------------------------------------------------------ printing
@@ -951,6 +1541,19 @@ def format_task(t):
     if t["class"] == "rt":
         lines.append("  rt: on_rq=%s time_slice=%s" % (_v(t["rt"]["on_rq"]),
                                                        _v(t["rt"]["time_slice"])))
+    x = t.get("scx")
+    if x is not None and (t["class"] == "ext" or t["policy"] == "EXT"
+                          or x.get("task_state") not in (None, "none")):
+        dsq = "none" if not x["dsq"] else (
+            "0x%x (id 0x%x)" % (x["dsq"], x["dsq_id"]) if x.get("dsq_id") is not None
+            else "0x%x (id: error: %s)" % (x["dsq"], x.get("dsq_error", "?")))
+        lines.append("  scx: state=%s flags=0x%x dsq=%s dsq_vtime=%s slice=%s weight=%s"
+                     % (_v(x.get("task_state")), x["flags"] or 0, dsq, _v(x["dsq_vtime"]),
+                        _v(x["slice"]), _v(x["weight"])))
+        lines.append("  scx: sticky_cpu=%s holding_cpu=%s ops_state=%s ops_qseq=%s "
+                     "runnable_at=%s disallow=%s"
+                     % (_v(x["sticky_cpu"]), _v(x["holding_cpu"]), _v(x["ops_state"]),
+                        _v(x["ops_qseq"]), _v(x["runnable_at"]), _v(x["disallow"])))
     if t.get("wchan_error"):
         lines.append("  wchan: error: " + t["wchan_error"])
     elif t.get("wchan_addr"):
@@ -1028,10 +1631,76 @@ class LkSchedJson(_Cmd):
         gdb.write(_jsonable({"runqueues": runqueues(cpus or None)}) + "\n")
 
 
+class LkScx(_Cmd):
+    """lk-scx [--json]: sched_ext: the enable state, the BPF scheduler's ops
+name and flags, bypass depth, counters; each CPU's current task; every
+dispatch queue (the global one, each CPU's local one, the BPF scheduler's
+own by id) with its depth and its tasks in order (pid, comm, cpu,
+dsq_vtime, slice, flags); the tasks the BPF scheduler holds (queued in
+BPF, on no DSQ); totals over the tasks sched_ext knows."""
+    name = "lk-scx"
+
+    def __init__(self):
+        super().__init__(self.name)
+
+    def run(self, argv):
+        d = scx_state()
+        if argv == ["--json"]:
+            gdb.write(_jsonable(d) + "\n")
+        elif argv:
+            raise SchedError("usage: lk-scx [--json]")
+        else:
+            gdb.write("\n".join(format_scx(d)) + "\n")
+
+
+class LkBpfMaps(_Cmd):
+    """lk-bpf-maps: every BPF map (the kernel's map_idr): id, name, type,
+key and value size, max_entries, flags."""
+    name = "lk-bpf-maps"
+
+    def __init__(self):
+        super().__init__(self.name)
+
+    def run(self, argv):
+        for m in bpf_maps():
+            if "error" in m:
+                gdb.write("%4d error: map 0x%x: %s\n" % (m["id"], m["addr"], m["error"]))
+                continue
+            gdb.write("%4d %-16s %-16s key=%-3d value=%-5d max_entries=%-6d flags=0x%x\n"
+                      % (m["id"], m["name"] or "-", m["type"], m["key_size"],
+                         m["value_size"], m["max_entries"], m["map_flags"] or 0))
+
+
+class LkBpfMap(_Cmd):
+    """lk-bpf-map ID|NAME: a BPF map's entries (arrays, per-CPU arrays,
+hashes, queues and stacks; at most 256): key and value in hex, the value
+typed by the map's BTF when it is made of integers (a .bss/.data section:
+one line per variable)."""
+    name = "lk-bpf-map"
+
+    def __init__(self):
+        super().__init__(self.name)
+
+    def run(self, argv):
+        if len(argv) != 1:
+            raise SchedError("usage: lk-bpf-map ID|NAME")
+        if argv[0].isdigit():
+            m = bpf_map(int(argv[0]))
+        else:
+            ms = [m for m in bpf_maps() if m.get("name") == argv[0]]
+            if not ms:
+                raise SchedError("no BPF map named %s" % argv[0])
+            m = ms[0]
+        gdb.write("\n".join(format_bpf_map(m, bpf_map_entries(m))) + "\n")
+
+
 def _register():
     LkRunq()
     LkTask()
     LkSchedJson()
+    LkScx()
+    LkBpfMaps()
+    LkBpfMap()
 
 
 if __name__ == "__main__":
