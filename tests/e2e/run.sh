@@ -13,14 +13,18 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/../deps.sh" e2e
 "$here/kernel.sh" >/dev/null
-# The kernels the chosen configs boot (kernel.sh KERNEL); the arm64 guests
+# The kernels the chosen configs boot (kernel.sh KERNEL, scx_kernel.sh for
+# the sched_ext guest's); the arm64 guests
 # need qemu-system-aarch64, gdb-multiarch and arm64 packages.
 kernels=$(python3 "$here/e2e.py" kernels)
 case " $kernels" in
     *" arm64"*) "$here/../deps.sh" e2e-arm64 ;;
 esac
 for k in $kernels; do
-    "$here/kernel.sh" "$k" >/dev/null
+    case "$k" in
+        scx) "$here/scx_kernel.sh" >/dev/null ;;   # built here, cached
+        *)   "$here/kernel.sh" "$k" >/dev/null ;;
+    esac
 done
 if [ "${1:-}" = --oracle ]; then
     exec python3 "$here/e2e.py" oracle
