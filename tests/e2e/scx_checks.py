@@ -5,7 +5,8 @@ vCPUs, the workload tests/e2e/workloads/scx.sh: scx_qmap, a busy loop
 pinned to each CPU and two more on CPU 2, sleepers on CPUs 1 and 3, and the
 guest's own view printed every 2 s between `SCX-BEGIN n` and `SCX-END n`:
 /sys/kernel/sched_ext/*, scx_qmap's last counters line, each task's state,
-CPU and /proc/PID/sched `ext.enabled`.
+CPU and /proc/PID/sched `ext.enabled`, and, just before SCX-END, bpftool -j map peek of scx_qmap's queue0..4 (their heads:
+bpftool shows no more of a queue map without popping; map dump lists none).
 
 booted() pauses the guest right after a copy is complete. Then, in the
 shared gdb session, through lkstub and through QEMU's stub: lk-scx (twice:
@@ -23,6 +24,12 @@ of scx_qmap's .bss, lk-task of a spinner and a sleeper. Checks:
   the report's own short-lived processes;
 - lk-task of the spinner shows its scx fields, of the sleeper scx
   state enabled on no DSQ;
+- lk-bpf-maps == the guest's bpftool map show, printed once scx_qmap is
+  in (ids, names, key/value sizes, max_entries); each FIFO's head by bpftool map peek is lk-bpf-map
+  queueN's first pid, or (the race between the peek and the pause) the
+  queue was empty then, or the head was since dispatched (a CPU's current
+  task or on a DSQ in lk-scx), queued again, or is no longer runnable and
+  not a task scx.sh started;
 - lk-bpf-maps lists scx_qmap's maps (.bss, queue0..4); lk-bpf-map of the
   .bss gives nr_enqueued and nr_dispatched typed by BTF, between the last
   counters the guest printed before the pause and the ones after it;
@@ -100,14 +107,13 @@ def _peek(text):
 def report(text, n):
     """The guest's copy n: {"sysfs": {name: value},
     "tasks": {pid: (state, cpu, ext, comm)}, "reader": pid, "qmap": counters,
-    "ext": count, "bpf_maps": bpftool -j map show's list, "bpf_peek":
-    {queueN: head pid or None}, "bpf_dump": {queueN: bpftool's text},
+    "ext": count, "bpf_peek": {queueN: head pid or None}, "bpf_dump": {queueN: bpftool's text},
     "bpf_runs": bpftool's runs (after the ext-tasks count)}."""
     m = re.search(r"^SCX-BEGIN %d reader=(\d+)$(.*?)^SCX-END %d$" % (n, n), text, re.M | re.S)
     if not m:
         return None
     out = {"reader": int(m.group(1)), "sysfs": {}, "tasks": {}, "qmap": None, "ext": None,
-           "bpf_maps": None, "bpf_peek": {}, "bpf_dump": {}, "bpf_runs": 0}
+           "bpf_peek": {}, "bpf_dump": {}, "bpf_runs": 0}
     for line in m.group(2).splitlines():
         f = line.split(" ", 2)
         out["bpf_runs"] += f[0].startswith("bpf-")
@@ -119,11 +125,6 @@ def report(text, n):
                 out["qmap"] = {"nr_enqueued": int(q.group(1)), "nr_dispatched": int(q.group(2))}
         elif f[0] == "ext-tasks" and f[1].strip().isdigit():
             out["ext"] = int(f[1])
-        elif f[0] == "bpf-maps" and len(f) >= 2:
-            try:
-                out["bpf_maps"] = json.loads(line.split(" ", 1)[1])
-            except ValueError:
-                out["bpf_maps"] = line
         elif f[0] == "bpf-peek" and len(f) == 3:
             out["bpf_peek"][f[1]] = _peek(f[2])
         elif f[0] == "bpf-dump" and len(f) == 3:
@@ -283,18 +284,22 @@ def _bpftool_checks(ctx, rep, run, maps, queues, tasks):
              first and first["bpf_peek"].get("queue2")))
     lk = {int(i): (n, int(k), int(v), int(e)) for i, n, k, v, e in re.findall(
         r"^\s*(\d+) (\S+)\s+\S+\s+key=(\d+)\s+value=(\d+)\s+max_entries=(\d+)", maps, re.M)}
-    bm = rep and rep["bpf_maps"]
+    m = re.search(r"^SCX-BPF-MAPS (.*)$", _serial(ctx.g), re.M)
+    try:
+        bm = json.loads(m.group(1)) if m else None
+    except ValueError:
+        bm = m.group(1)
     gm = None
     if isinstance(bm, list):
         gm = {m["id"]: (m.get("name") or "-", m.get("bytes_key"), m.get("bytes_value"),
                         m.get("max_entries")) for m in bm if isinstance(m, dict) and "id" in m}
     fmt = lambda d: "\n".join("%4d %-16s key=%s value=%s max_entries=%s" % ((i,) + d[i])
                                for i in sorted(d))
-    h.log("%s: bpftool -j map show (guest, copy %s):\n%s\nlk-bpf-maps (paused):\n%s"
-          % (cfg, ctx.scx_copy, fmt(gm) if gm is not None else bm, fmt(lk)))
-    ck.check("%s: lk-bpf-maps (paused) == bpftool map show in the guest's copy before the "
-             "pause: ids, names, key/value sizes, max_entries (%s maps; no race: scx_qmap's "
-             "maps are all made before the copies)" % (cfg, len(gm) if gm is not None else "no"),
+    h.log("%s: bpftool -j map show (guest, once scx_qmap is in):\n%s\nlk-bpf-maps (paused):\n%s"
+          % (cfg, fmt(gm) if gm is not None else bm, fmt(lk)))
+    ck.check("%s: lk-bpf-maps (paused) == the guest's bpftool map show once scx_qmap is in: "
+             "ids, names, key/value sizes, max_entries (%s maps; no race: scx_qmap makes "
+             "its maps when it loads)" % (cfg, len(gm) if gm is not None else "no"),
              gm is not None and gm == lk,
              h.diff(fmt(gm or {}).splitlines(), fmt(lk).splitlines()) if gm is not None else str(bm))
     peek = rep["bpf_peek"] if rep else {}
