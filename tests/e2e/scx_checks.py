@@ -5,7 +5,8 @@ vCPUs, the workload tests/e2e/workloads/scx.sh: scx_qmap, a busy loop
 pinned to each CPU and two more on CPU 2, sleepers on CPUs 1 and 3, and the
 guest's own view printed every 2 s between `SCX-BEGIN n` and `SCX-END n`:
 /sys/kernel/sched_ext/*, scx_qmap's last counters line, each task's state,
-CPU and /proc/PID/sched `ext.enabled`.
+CPU and /proc/PID/sched `ext.enabled`, and, just before SCX-END, bpftool -j map peek of scx_qmap's queue0..4 (their heads:
+bpftool shows no more of a queue map without popping; map dump lists none).
 
 booted() pauses the guest right after a copy is complete. Then, in the
 shared gdb session, through lkstub and through QEMU's stub: lk-scx (twice:
@@ -23,6 +24,12 @@ of scx_qmap's .bss, lk-task of a spinner and a sleeper. Checks:
   the report's own short-lived processes;
 - lk-task of the spinner shows its scx fields, of the sleeper scx
   state enabled on no DSQ;
+- lk-bpf-maps == the guest's bpftool map show, printed once scx_qmap is
+  in (ids, names, key/value sizes, max_entries); each FIFO's head by bpftool map peek is lk-bpf-map
+  queueN's first pid, or (the race between the peek and the pause) the
+  queue was empty then, or the head was since dispatched (a CPU's current
+  task or on a DSQ in lk-scx), queued again, or is no longer runnable and
+  not a task scx.sh started;
 - lk-bpf-maps lists scx_qmap's maps (.bss, queue0..4); lk-bpf-map of the
   .bss gives nr_enqueued and nr_dispatched typed by BTF, between the last
   counters the guest printed before the pause and the ones after it;
@@ -47,7 +54,7 @@ BSS = "scx_qmap.bss"
 QUEUES = ["queue%d" % i for i in range(5)]
 MAPS = QUEUES + ["cpu_ctx_stor", "scx_qmap.data"]
 # The report's own processes (scx.sh): they come and go around the copy.
-TRANSIENT = re.compile(r"^(cat|grep|cut|tr|sh|sleep|init|kworker/.*|ksoftirqd/.*|rcu_.*"
+TRANSIENT = re.compile(r"^(cat|grep|cut|tr|sh|sleep|init|bpftool|kworker/.*|ksoftirqd/.*|rcu_.*"
                        r"|migration/.*)$")
 
 
@@ -79,15 +86,37 @@ def pause_after_copy(g, timeout=REPORT_TIMEOUT):
     return None, None
 
 
+def _peek(text):
+    """bpftool -j map peek's line: the head's u32 (a pid), None if the
+    queue is empty (bpftool's error), the text itself if neither."""
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return text.strip()
+    if isinstance(d, dict) and "value" in d:
+        v = d["value"]
+        if isinstance(v, list):
+            return int.from_bytes(bytes(int(x, 16) for x in v), "little")
+        if isinstance(v, int):
+            return v
+    if d is None:                       # bpftool -j: null when the queue is empty
+        return None
+    return text.strip()
+
+
 def report(text, n):
     """The guest's copy n: {"sysfs": {name: value},
-    "tasks": {pid: (state, cpu, ext, comm)}, "reader": pid}."""
+    "tasks": {pid: (state, cpu, ext, comm)}, "reader": pid, "qmap": counters,
+    "ext": count, "bpf_peek": {queueN: head pid or None}, "bpf_dump": {queueN: bpftool's text},
+    "bpf_runs": bpftool's runs (after the ext-tasks count)}."""
     m = re.search(r"^SCX-BEGIN %d reader=(\d+)$(.*?)^SCX-END %d$" % (n, n), text, re.M | re.S)
     if not m:
         return None
-    out = {"reader": int(m.group(1)), "sysfs": {}, "tasks": {}, "qmap": None, "ext": None}
+    out = {"reader": int(m.group(1)), "sysfs": {}, "tasks": {}, "qmap": None, "ext": None,
+           "bpf_peek": {}, "bpf_dump": {}, "bpf_runs": 0}
     for line in m.group(2).splitlines():
         f = line.split(" ", 2)
+        out["bpf_runs"] += f[0].startswith("bpf-")
         if f[0] == "sysfs" and len(f) == 3:
             out["sysfs"][f[1]] = f[2].strip()
         elif f[0] == "qmap":
@@ -96,6 +125,10 @@ def report(text, n):
                 out["qmap"] = {"nr_enqueued": int(q.group(1)), "nr_dispatched": int(q.group(2))}
         elif f[0] == "ext-tasks" and f[1].strip().isdigit():
             out["ext"] = int(f[1])
+        elif f[0] == "bpf-peek" and len(f) == 3:
+            out["bpf_peek"][f[1]] = _peek(f[2])
+        elif f[0] == "bpf-dump" and len(f) == 3:
+            out["bpf_dump"][f[1]] = f[2].strip()
         elif f[0] == "task":
             t = re.match(r"task (\d+) (\S) cpu=(\d+) ext=(\S+) (.*)$", line)
             if t:
@@ -235,6 +268,77 @@ def _wait_stats(g, off, timeout=40):
         time.sleep(0.2)
 
 
+def _queue_pids(text):
+    """lk-bpf-map of a queue map: its pids (u32 values), oldest first."""
+    return [int.from_bytes(bytes.fromhex(v), "little")
+            for v in re.findall(r"^  value ([0-9a-f]{8})$", text or "", re.M)]
+
+
+def _bpftool_checks(ctx, rep, run, maps, queues, tasks):
+    """lk-bpf-maps and lk-bpf-map queue0..4 (through lkstub, paused)
+    against bpftool in the guest's copy the guest was paused after."""
+    ck, cfg = ctx.ck, ctx.cfg
+    first = report(_serial(ctx.g), 1)
+    h.log("%s: bpftool -j map dump name queue2 in the guest's copy 1: %s (its map peek: %s)"
+          % (cfg, first and first["bpf_dump"].get("queue2"),
+             first and first["bpf_peek"].get("queue2")))
+    lk = {int(i): (n, int(k), int(v), int(e)) for i, n, k, v, e in re.findall(
+        r"^\s*(\d+) (\S+)\s+\S+\s+key=(\d+)\s+value=(\d+)\s+max_entries=(\d+)", maps, re.M)}
+    m = re.search(r"^SCX-BPF-MAPS (.*)$", _serial(ctx.g), re.M)
+    try:
+        bm = json.loads(m.group(1)) if m else None
+    except ValueError:
+        bm = m.group(1)
+    gm = None
+    if isinstance(bm, list):
+        gm = {m["id"]: (m.get("name") or "-", m.get("bytes_key"), m.get("bytes_value"),
+                        m.get("max_entries")) for m in bm if isinstance(m, dict) and "id" in m}
+    fmt = lambda d: "\n".join("%4d %-16s key=%s value=%s max_entries=%s" % ((i,) + d[i])
+                               for i in sorted(d))
+    h.log("%s: bpftool -j map show (guest, once scx_qmap is in):\n%s\nlk-bpf-maps (paused):\n%s"
+          % (cfg, fmt(gm) if gm is not None else bm, fmt(lk)))
+    ck.check("%s: lk-bpf-maps (paused) == the guest's bpftool map show once scx_qmap is in: "
+             "ids, names, key/value sizes, max_entries (%s maps; no race: scx_qmap makes "
+             "its maps when it loads)" % (cfg, len(gm) if gm is not None else "no"),
+             gm is not None and gm == lk,
+             h.diff(fmt(gm or {}).splitlines(), fmt(lk).splitlines()) if gm is not None else str(bm))
+    peek = rep["bpf_peek"] if rep else {}
+    started = {p: ro for p, ro, _ in tasks}
+    lines, bad, same, full = [], [], 0, 0
+    for q in QUEUES:
+        pids = _queue_pids(queues[q])
+        gh = peek.get(q, "not in the copy")
+        head = pids[0] if pids else None
+        if isinstance(gh, str):
+            how, ok = "bpftool: " + gh, False
+        elif gh == head:
+            how, ok = "the same" + (" (empty)" if gh is None else ""), True
+            same += 1
+            full += gh is not None
+        elif gh is None:
+            how, ok = "empty in the copy: enqueued since", True
+        elif gh in pids:
+            how, ok = "queued again since", True
+        elif gh in run and run[gh][0] != "bpf":
+            how, ok = "dispatched since: lk-scx %s/%d" % run[gh], True
+        elif gh not in started and gh not in run:
+            how, ok = "not runnable now: ran and slept, or exited (not a task scx.sh started)", True
+        else:
+            how, ok = "lk-scx: %s" % (run.get(gh),), False
+        lines.append("%s: guest's head %s, lk-bpf-map %s: %s" % (q, gh, pids, how))
+        if not ok:
+            bad.append(lines[-1])
+    h.log("%s: scx_qmap's FIFOs, bpftool map peek (guest, copy %s) vs lk-bpf-map (paused):\n  %s"
+          % (cfg, ctx.scx_copy, "\n  ".join(lines)))
+    ck.check("%s: scx_qmap's FIFO heads, bpftool map peek in the guest's copy before the pause "
+             "vs lk-bpf-map queue0..4 (paused): %d of 5 the same (%d of them not empty); "
+             "allowed otherwise (the race): the copy's head since dispatched (lk-scx: a CPU's "
+             "or on a DSQ), queued again, or no longer runnable (slept or exited: not a task "
+             "scx.sh started, those never sleep), or the queue empty in the copy"
+             % (cfg, same, full),
+             rep is not None and not bad, "\n".join(lines))
+
+
 def after_gdb(ctx):
     ck, cfg, g, r = ctx.ck, ctx.cfg, ctx.g, ctx.r
     d = g.dir
@@ -300,10 +404,15 @@ def after_gdb(ctx):
                  "(%d tasks; the report's own, not compared: %s)"
                  % (cfg, len(run), " ".join(noise) or "none"), not odd, "\n".join(odd))
         tot = doc.get("totals", {}).get("enabled")
+        # bpftool runs after the count: the exited ones stay on sched_ext's
+        # list of tasks (state enabled) until their task_struct is freed
+        nb = rep["bpf_runs"]
         ck.check("%s: lk-scx: %s tasks on sched_ext, the guest's copy %s (ext.enabled 1; "
-                 "the report's own processes may differ: 3 allowed)" % (cfg, tot, rep["ext"]),
-                 tot is not None and rep["ext"] is not None and abs(tot - rep["ext"]) <= 3,
-                 text)
+                 "the report's own processes may differ: 3 allowed, %d more for the "
+                 "bpftool runs after the count, exited but perhaps not yet freed)"
+                 % (cfg, tot, rep["ext"], nb),
+                 tot is not None and rep["ext"] is not None
+                 and -3 <= tot - rep["ext"] <= 3 + nb, text)
     for p in ctx.scx_pids:
         t = out["lkstub", "-task%d" % p] or ""
         role = [ro for pid, ro, _ in tasks if pid == p][0]
@@ -323,6 +432,7 @@ def after_gdb(ctx):
     names = set(re.findall(r"^\s*\d+ (\S+)", maps, re.M))
     ck.check("%s: lk-bpf-maps lists scx_qmap's maps (%d maps)" % (cfg, len(names)),
              {BSS, "queue0", "queue4"} <= names, maps)
+    _bpftool_checks(ctx, rep, run, maps, {q: out["lkstub", "-map-" + q] for q in QUEUES}, tasks)
     bss = _bss_counters(out["lkstub", "-bss"])
     # scx_qmap prints its counters every second: the last line before the
     # pause and the first after it (the guest runs again for the live steps)

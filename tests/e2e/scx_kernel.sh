@@ -5,7 +5,8 @@
 #
 #   tests/e2e/scx_kernel.sh      prints KVER=..., BZIMAGE=..., VMLINUX=..., MODDIR=...,
 #                                DBGMODDIR=... (= MODDIR: the modules keep their debug
-#                                info), GUEST_BIN=... (static scx_qmap, scx_simple),
+#                                info), GUEST_BIN=... (static scx_qmap, scx_simple,
+#                                bpftool),
 #                                SCXKEY=... (the cache key)
 #
 # Source: Debian's linux-source-6.12 (/usr/src/linux-source-6.12.tar.xz),
@@ -163,6 +164,27 @@ if [ ! -x "$SCXBIN/scx_qmap" ]; then
     echo "$(( $(date +%s) - t0 ))" > "$OUT/scx-build-seconds"
     rm -rf "$SCXBIN"
     mv "$SCXBIN.tmp" "$SCXBIN"
+fi
+
+# bpftool (tools/bpf/bpftool of the same tree), static, for the guest's own
+# view of scx_qmap's maps. Built apart from the rest (its own marker: the
+# binary in $SCXBIN), so that a cache made before it gets it added without
+# the kernel or the schedulers built again. No LLVM, libbfd, libcap or BPF
+# skeletons (feature-*=0): only libbpf, libelf, zlib, all static.
+if [ ! -x "$SCXBIN/bpftool" ]; then
+    BT=$TOP/bpftool-$PKGVER/
+    mkdir -p "$BT"
+    log "building tools/bpf/bpftool (static) in $BT"
+    t0=$(date +%s)
+    nice -n 19 make -C "$SRC/tools/bpf/bpftool" OUTPUT="$BT" -j"$JOBS" \
+        feature-llvm=0 feature-libbfd=0 feature-libbfd-liberty=0 feature-libbfd-liberty-z=0 \
+        feature-libcap=0 feature-clang-bpf-co-re=0 EXTRA_LDFLAGS=-static \
+        >"$TOP/bpftool-$KEY.log" 2>&1 ||
+        { tail -n 30 "$TOP/bpftool-$KEY.log" >&2; die "bpftool build failed (log: $TOP/bpftool-$KEY.log)"; }
+    file "$BT/bpftool" | grep -q "statically linked" || die "bpftool is not static"
+    strip -o "$OUT/bpftool.tmp" "$BT/bpftool"
+    mv "$OUT/bpftool.tmp" "$SCXBIN/bpftool"
+    echo "$(( $(date +%s) - t0 ))" > "$OUT/bpftool-build-seconds"
 fi
 
 echo "KVER=$KREL"

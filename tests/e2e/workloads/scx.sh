@@ -1,7 +1,8 @@
 # sched_ext (scx-x86): the scx_qmap BPF scheduler, then tasks for it to
 # schedule, then the guest's own view of sched_ext printed over and over.
 # Lines: "SCX PID ROLE CPU" per task started, "SCX-STATE ..." once the
-# scheduler is in, "SCX-BEGIN n" ... "SCX-END n" around each copy.
+# scheduler is in, "SCX-BPF-MAPS JSON" (bpftool map show), "SCX-BEGIN n" ...
+# "SCX-END n" around each copy (its last lines "bpf-peek queueN JSON").
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 if [ ! -x /bin/scx_qmap ] || [ ! -d /sys/kernel/sched_ext ]; then
     echo "SCX-STATE no-scx"
@@ -19,6 +20,10 @@ while [ "$(cat /sys/kernel/sched_ext/state)" != enabled ] && [ $i -lt 600 ]; do
     i=$((i + 1))
 done
 echo "SCX-STATE $(cat /sys/kernel/sched_ext/state) ops=$(cat /sys/kernel/sched_ext/root/ops 2>/dev/null) after ${i}00ms"
+# The BPF maps as bpftool sees them (ids, names, sizes, max_entries), once:
+# scx_qmap makes them all when it loads (JSON, a line: long, the serial
+# console is slow, so not in each copy).
+[ -x /bin/bpftool ] && echo "SCX-BPF-MAPS $(bpftool -j map show 2>&1)"
 # A busy loop pinned to each CPU, two more on CPU 2 (so that tasks wait
 # there: in scx_qmap's queues or a dispatch queue), sleepers on CPUs 1 and 3.
 for c in 0 1 2 3 2 2; do
@@ -63,8 +68,19 @@ taskset -c 3 sh -c '
                 echo "task ${d#/proc/} $3 cpu=${39} ext=$e $comm"
             done
             echo "ext-tasks $x"
-            echo "SCX-END $n"
         } > /tmp/scx-report
         cat /tmp/scx-report
+        # The head of each of the FIFOs of scx_qmap (queue0..4) by "map peek",
+        # printed straight to the console after the rest: closest to the
+        # pause (which follows SCX-END). Only a pop would show more of a
+        # queue than its head: never done (it would take the task from
+        # the scheduler). "map dump" (copy 1) lists none: no keys.
+        if [ -x /bin/bpftool ]; then
+            [ $n = 1 ] && echo "bpf-dump queue2 $(bpftool -j map dump name queue2 2>&1)"
+            for q in 0 1 2 3 4; do
+                echo "bpf-peek queue$q $(bpftool -j map peek name queue$q 2>&1)"
+            done
+        fi
+        echo "SCX-END $n"
         sleep 2
     done' &
