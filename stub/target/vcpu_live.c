@@ -48,6 +48,15 @@ static struct qmp_client *client(struct vcpu_live *v, char *err)
 	return v->qmp;
 }
 
+/* Done talking to QEMU for now: free the socket for its other users. */
+static void release(struct vcpu_live *v)
+{
+	if (v->qmp && !v->keep_open) {
+		qmp_client_close(v->qmp);
+		v->qmp = NULL;
+	}
+}
+
 int vcpu_live_init(struct vcpu_live *v, const char *socket,
 		   struct qmp_client *qmp, unsigned elf_machine,
 		   const struct gdb_arch *gdb, const struct kernel_arch *karch,
@@ -71,9 +80,11 @@ int vcpu_live_init(struct vcpu_live *v, const char *socket,
 		return set_err(err, "out of memory");
 	}
 	v->qmp = qmp;
+	v->keep_open = qmp != NULL;
 	char cerr[ERR_LEN] = "";
 	if (!client(v, cerr))
 		note(v, cerr);
+	release(v);
 	return 0;
 }
 
@@ -276,6 +287,7 @@ const struct vcpu_state *vcpu_live_get(struct vcpu_live *v, unsigned cpu,
 	if (!v->have || v->generation != gen || (v->served[cpu] && !for_task)) {
 		char err[ERR_LEN] = "";
 		v->have = refresh(v, err) == 0;
+		release(v);
 		v->generation = gen;
 		v->taken_ns = now_ns();
 		if (!v->have) {
@@ -301,23 +313,29 @@ int vcpu_live_stop(struct vcpu_live *v, char *err)
 {
 	int running;
 	struct qmp_client *q = client_running(v, &running, err);
-	if (!q)
+	if (!q) {
+		release(v);
 		return -1;
-	if (running) {
-		if (qmp_client_execute(q, "stop", NULL, NULL,
-				       QMP_REQUEST_TIMEOUT_MS, err))
-			return -1;
-		v->stopped_by_us = true;
 	}
+	int rc = 0;
+	if (running) {
+		rc = qmp_client_execute(q, "stop", NULL, NULL,
+					QMP_REQUEST_TIMEOUT_MS, err);
+		if (!rc)
+			v->stopped_by_us = true;
+	}
+	release(v);
 	v->have = false;
-	return 0;
+	return rc;
 }
 
 int vcpu_live_cont(struct vcpu_live *v, char *err)
 {
 	if (!v->stopped_by_us)
 		return 0;
-	if (resume(v, err))
+	int rc = resume(v, err);
+	release(v);
+	if (rc)
 		return -1;
 	v->stopped_by_us = false;
 	v->have = false;
@@ -343,16 +361,20 @@ static unsigned width(uint64_t gpa, size_t len, char *unit)
 int vcpu_live_phys_read(struct vcpu_live *v, uint64_t gpa, void *buf,
 			size_t len, char *err)
 {
-	struct qmp_client *q = client(v, err);
-	if (!q)
-		return -1;
 	if (len == 0 || len > 4096)
 		return set_err(err, "device read of %zu bytes: at most 4096",
 			       len);
+	struct qmp_client *q = client(v, err);
+	if (!q) {
+		release(v);
+		return -1;
+	}
 	char unit, cmd[64], *text;
 	unsigned w = width(gpa, len, &unit);
 	snprintf(cmd, sizeof(cmd), "xp /%zux%c %#" PRIx64, len / w, unit, gpa);
-	if (qmp_client_hmp(q, cmd, &text, QMP_REQUEST_TIMEOUT_MS, err))
+	int hrc = qmp_client_hmp(q, cmd, &text, QMP_REQUEST_TIMEOUT_MS, err);
+	release(v);
+	if (hrc)
 		return -1;
 	/* "00000000fed00000: 0x8086a201 0x00989680", a line per 16 bytes. */
 	size_t got = 0;
@@ -377,8 +399,12 @@ int vcpu_live_phys_read(struct vcpu_live *v, uint64_t gpa, void *buf,
 void vcpu_live_info(const struct vcpu_live *v, struct strbuf *out)
 {
 	strbuf_printf(out, "  vcpus         QMP %s (%s)%s\n", v->socket,
-		      v->qmp && qmp_client_connected(v->qmp) ? "connected"
-							    : "not connected",
+		      v->keep_open ? (v->qmp && qmp_client_connected(v->qmp)
+					      ? "connected"
+					      : "not connected")
+				   : v->note[0] ? "connected for each read; the "
+						  "last failed"
+						: "connected for each read",
 		      v->no_pause ? ", --no-pause" : "");
 	if (v->pauses)
 		strbuf_printf(out, "                pause per read of %u vCPUs: "

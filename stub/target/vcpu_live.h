@@ -19,7 +19,10 @@ struct kernel_arch;
 
 struct vcpu_live {
 	char socket[108];
-	struct qmp_client *qmp;     /* NULL while disconnected */
+	/* Open only while lkstub talks to QEMU (QEMU serves one client per
+	 * socket: others may use it in between), unless handed in (tests). */
+	struct qmp_client *qmp;
+	bool keep_open;
 	bool no_pause;              /* --no-pause */
 	const struct vcpu_hmp_ops *hmp;
 	const struct gdb_arch *gdb;
@@ -38,9 +41,9 @@ struct vcpu_live {
 	bool stopped_by_us;         /* --control: gdb's interrupt stopped it */
 };
 
-/* Set v up for QEMU's QMP socket (connected to now; a failure is kept as
- * the note and retried at the next refresh). qmp: an open client to take
- * over, or NULL. */
+/* Set v up for QEMU's QMP socket (tried now, a failure kept as the note;
+ * each later use connects again). qmp: an open client to take over and
+ * keep, or NULL. */
 int vcpu_live_init(struct vcpu_live *v, const char *socket,
 		   struct qmp_client *qmp, unsigned elf_machine,
 		   const struct gdb_arch *gdb, const struct kernel_arch *karch,
