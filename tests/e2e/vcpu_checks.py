@@ -122,11 +122,13 @@ def _paused(ctx):
         missing = [r for r in REQUIRED[ctx.arch] if r not in ra or r not in rb]
         differ = ["%s: lkstub %s, qemu %s" % (r, ra[r], rb.get(r)) for r in ra
                   if r in rb and ra[r] != rb[r]]
-        if ctx.arch == "arm64" and rb.get("cpsr") and int(rb["cpsr"].split()[0], 16) & 1:
-            # SPSel 1: QMP does not give SP_EL0; lkstub shows the run
-            # queue's current task, which the kernel keeps there outside
-            # its entry code (QEMU's value differs right at an exception
-            # vector, before the entry code loads it).
+        if ctx.arch == "arm64":
+            # SP_EL0 is not compared. With SPSel 1 QMP does not give it:
+            # lkstub shows the run queue's current task, which the kernel
+            # keeps there outside its entry code (QEMU's value differs at
+            # an exception vector, before the entry code loads it). With
+            # SPSel 0 (EL0) lkstub shows the live stack pointer, QEMU's
+            # stub its banked copy, stale while the CPU runs on it.
             differ = [d for d in differ if not d.startswith("SP_EL0:")]
         if ctx.arch == "amd64":
             # Both ways: the same registers, line for line.
