@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "translate/qmp_socket.h"
 
@@ -69,9 +69,7 @@ static int lose(struct qmp_client *q, char *err, const char *fmt, ...)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_now_ns() / NS_PER_MS);
 }
 
 /* The next JSON value QEMU sends (the caller's to put), or -1 (a line that

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 
 struct qmp_socket {
@@ -49,9 +49,7 @@ static int socket_send(void *ctx, const char *buf, size_t len, int fd)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_now_ns() / NS_PER_MS);
 }
 
 static ssize_t socket_recv(void *ctx, char *buf, size_t len, int timeout_ms)

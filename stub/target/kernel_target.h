@@ -131,6 +131,8 @@ bool kt_thread_alive(void *t, uint32_t tid);
 void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len);
 void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len);
 void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs);
+/* Index in kt->cpus of the CPU thread tid, or -1. */
+int kt_cpu_index(struct kernel_target *kt, uint32_t tid);
 /* The task thread tid of the last listing, or NULL. */
 const struct ktask *kt_task_by_tid(struct kernel_target *kt, uint32_t tid);
 /* Kernel addresses (and, with --mmio, device registers behind them). */

@@ -102,8 +102,7 @@ static bool kt_cpu_has_regs(const struct kernel_target *kt, int c)
 	return c >= 0 && (unsigned)c < kt->nr_cpu_regs && kt->cpu_regs[c].n;
 }
 
-/* Index in kt->cpus of the CPU thread tid, or -1. */
-static int cpu_index(struct kernel_target *kt, uint32_t tid)
+int kt_cpu_index(struct kernel_target *kt, uint32_t tid)
 {
 	if (tid == 0 || tid > KT_MAX_CPUS)
 		return -1;
@@ -143,7 +142,7 @@ unsigned kt_thread_ids(void *t, uint32_t *ids, unsigned max)
 bool kt_thread_alive(void *t, uint32_t tid)
 {
 	struct kernel_target *kt = t;
-	return cpu_index(kt, tid) >= 0 || kt_task_by_tid(kt, tid) != NULL;
+	return kt_cpu_index(kt, tid) >= 0 || kt_task_by_tid(kt, tid) != NULL;
 }
 
 static void comm_of(struct kernel_target *kt, uint64_t task, char *buf,
@@ -160,7 +159,7 @@ static void comm_of(struct kernel_target *kt, uint64_t task, char *buf,
 void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len)
 {
 	struct kernel_target *kt = t;
-	int c = cpu_index(kt, tid);
+	int c = kt_cpu_index(kt, tid);
 	if (c >= 0) {
 		char comm[TASK_COMM_LEN + 1];
 		comm_of(kt, kt->cpu_curr[c], comm, sizeof(comm));
@@ -174,7 +173,7 @@ void kt_thread_name(void *t, uint32_t tid, char *buf, size_t len)
 void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 {
 	struct kernel_target *kt = t;
-	int c = cpu_index(kt, tid);
+	int c = kt_cpu_index(kt, tid);
 	if (c >= 0) {
 		snprintf(buf, len, "CPU#%u [%s]", kt->cpus[c],
 			 kt_cpu_has_regs(kt, c) ? "registers from the dump"
@@ -189,7 +188,7 @@ void kt_thread_extra(void *t, uint32_t tid, char *buf, size_t len)
 	}
 	const char *running = "";
 	if (k->on_cpu) {
-		int kc = k->cpu >= 0 ? cpu_index(kt, (uint32_t)k->cpu + 1) : -1;
+		int kc = k->cpu >= 0 ? kt_cpu_index(kt, (uint32_t)k->cpu + 1) : -1;
 		running = kt_cpu_has_regs(kt, kc)
 				  ? ", running: registers from the dump"
 				  : kt->vcpu ? ", running: its CPU's registers "
@@ -244,10 +243,7 @@ static bool live_cpu_regs(struct kernel_target *kt, int c, bool for_task,
 static void set_reg_u64(const struct gdb_arch *a, struct target_regs *regs,
 			const char *name, uint64_t value)
 {
-	struct saved_regs one = { .n = 1 };
-	one.r[0].name = name;
-	one.r[0].value = value;
-	set_regs(a, regs, &one);
+	gdb_arch_set_reg(a, regs, name, &value, sizeof(value));
 }
 
 /* A live guest's vCPU registers are not in its RAM: a running task or a
@@ -271,7 +267,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 	struct ktask now;
 	struct saved_regs saved;
 	char err[ERR_LEN];
-	int c = cpu_index(kt, tid);
+	int c = kt_cpu_index(kt, tid);
 	const char *cur = kt->ki.arch->current_reg;
 	uint64_t curr;
 	uint32_t nr;
@@ -288,7 +284,7 @@ void kt_read_regs(void *t, uint32_t tid, struct target_regs *regs)
 			return;
 		}
 		/* Running: its registers are its CPU's, if a dump has them. */
-		c = now.on_cpu && now.cpu >= 0 ? cpu_index(kt, (uint32_t)now.cpu + 1)
+		c = now.on_cpu && now.cpu >= 0 ? kt_cpu_index(kt, (uint32_t)now.cpu + 1)
 					       : -1;
 	}
 	if (kt_cpu_has_regs(kt, c)) {

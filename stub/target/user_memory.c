@@ -31,18 +31,9 @@ static uint64_t task_root(const struct kernel_target *kt, uint64_t task)
 	return x.pa;
 }
 
-/* Index in kt->cpus of CPU thread tid, or -1. */
-static int cpu_of(const struct kernel_target *kt, uint32_t tid)
-{
-	for (unsigned i = 0; tid && tid <= KT_MAX_CPUS && i < kt->nr_cpus; i++)
-		if (kt->cpus[i] + 1u == tid)
-			return (int)i;
-	return -1;
-}
-
 static uint64_t thread_root(struct kernel_target *kt, uint32_t tid)
 {
-	int c = cpu_of(kt, tid);
+	int c = kt_cpu_index(kt, tid);
 	if (c >= 0) {
 		const struct vcpu_state *st =
 			kt->vcpu ? vcpu_live_peek(kt->vcpu, kt->cpus[c]) : NULL;

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "stub/target/gdb_arch.h"
 #include "symbols/kernel.h"
 #include "translate/elfcore_notes.h"
@@ -20,13 +20,6 @@
 
 #define DUMP_FD_NAME "lkstub-vcpus"
 #define DUMP_MAX (16u << 20) /* notes of VCPU_MAX vCPUs and one page */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void note(struct vcpu_live *v, const char *msg)
 {
@@ -236,7 +229,7 @@ static int refresh(struct vcpu_live *v, char *err)
 	if (running && v->no_pause)
 		return set_err(err, "the VM runs and --no-pause forbids "
 				    "pausing it to read them");
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	if (running &&
 	    qmp_client_execute(q, "stop", NULL, NULL, QMP_REQUEST_TIMEOUT_MS,
 			       err)) {
@@ -267,7 +260,7 @@ static int refresh(struct vcpu_live *v, char *err)
 		char e2[ERR_LEN];
 		if (resume(v, e2))
 			return set_err(err, "%s", e2);
-		uint64_t dt = now_ns() - t0;
+		uint64_t dt = clock_now_ns() - t0;
 		v->pauses++;
 		v->pause_last_ns = dt;
 		v->pause_total_ns += dt;
@@ -289,7 +282,7 @@ const struct vcpu_state *vcpu_live_get(struct vcpu_live *v, unsigned cpu,
 		v->have = refresh(v, err) == 0;
 		release(v);
 		v->generation = gen;
-		v->taken_ns = now_ns();
+		v->taken_ns = clock_now_ns();
 		if (!v->have) {
 			note(v, err);
 			return NULL;
