@@ -904,6 +904,7 @@ class Checks:
         self.passed = 0
         self.failed = 0
         self.skipped = []
+        self.failures = []
         self.t = time.time()
 
     def check(self, name, ok, detail=""):
@@ -914,6 +915,7 @@ class Checks:
             log("PASS %-50s (%.1fs)" % (name, dt))
         else:
             self.failed += 1
+            self.failures.append((name, str(detail).strip()))
             log("FAIL %-50s (%.1fs)" % (name, dt))
             if detail:
                 for line in str(detail).rstrip().splitlines():
@@ -932,12 +934,19 @@ class Checks:
         self.t = time.time()
 
     def tally(self):
-        """Prints the skips, then the final line `N passed, N failed`;
-        returns the exit status."""
+        """Prints the skips, then the failures again (a CI log may keep
+        only its tail), then the final line `N passed, N failed`; returns
+        the exit status."""
         if self.skipped:
             print("%d skipped:" % len(self.skipped))
             for name, why in self.skipped:
                 print("  %s: %s" % (name, why))
+        if self.failures:
+            print("%d failed:" % len(self.failures))
+            for name, detail in self.failures:
+                print("  " + name)
+                for line in detail.splitlines()[-6:]:
+                    print("      " + line[:240])
         print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
         return 1 if self.failed else 0
 
