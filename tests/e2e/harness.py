@@ -473,6 +473,28 @@ class Guest:
     def status(self):
         return self.qmp.cmd("query-status")["status"]
 
+    def serial_text(self):
+        """The serial log so far; latin-1: a character per byte, so that
+        offsets are the file's."""
+        return open(self.serial, encoding="latin-1").read()
+
+    def pause_after_copy(self, tag, timeout=90):
+        """The workloads print their view of the guest over and over,
+        between `TAG-BEGIN n` and `TAG-END n`: pauses the guest right after
+        the next complete copy. (The copy's number, the serial log's size
+        once paused); (None, None) if none came."""
+        def last(text):
+            ends = re.findall(r"^%s-END (\d+)" % tag, text, re.M)
+            return int(ends[-1]) if ends else 0
+        seen = last(self.serial_text())
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if last(self.serial_text()) > seen:
+                self.stop()
+                return last(self.serial_text()), os.path.getsize(self.serial)
+            time.sleep(0.05)
+        return None, None
+
     def close(self):
         if self.qmp:
             try:

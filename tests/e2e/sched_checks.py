@@ -29,7 +29,12 @@ of the RT and deadline tasks. Checks:
   through QEMU's stub, without an error line;
 - lk-task of each sleeper names the function the guest's /proc/PID/wchan
   names;
-- lk-sched-json is JSON whose task set equals lk-runq's.
+- lk-sched-json is JSON whose task set equals lk-runq's;
+- the pid IDR lk-task looks a pid up in gives every task of the task
+  list, at the same address;
+- on a vmcore: with the guest paused, lk-runq, lk-sched-json and lk-task
+  through lkstub on a QMP ELF dump of it print what they print through
+  lkstub on the guest's RAM.
 """
 
 import json
@@ -37,6 +42,7 @@ import os
 import re
 import subprocess
 import time
+import types
 
 import harness as h
 
@@ -51,26 +57,13 @@ def applies(ctx):
 
 
 def _serial(g):
-    return open(g.serial, errors="replace").read()
-
-
-def _last_end(text):
-    ends = re.findall(r"^SCHED-END (\d+)", text, re.M)
-    return int(ends[-1]) if ends else 0
+    return g.serial_text()
 
 
 def pause_after_copy(g, timeout=REPORT_TIMEOUT):
-    """Waits for the guest's next complete copy, pauses the guest at once;
-    returns the copy's number (None: none came)."""
-    seen = _last_end(_serial(g))
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        n = _last_end(_serial(g))
-        if n > seen:
-            g.stop()
-            return n
-        time.sleep(0.05)
-    return None
+    """The number of the guest's next complete copy, the guest paused
+    right after it (None: none came)."""
+    return g.pause_after_copy("SCHED", timeout)[0]
 
 
 def report(text, n):
@@ -211,6 +204,13 @@ def _stub_steps(ctx, who, pids):
     return steps
 
 
+# Every task of the task list found by its pid in the pid IDR (the lookup
+# lk-task makes), at the same address.
+IDR_CMD = ("python import lkstub_sched as _s; _w = {p: a for a, p, *_ in _s.all_tasks() if p}; "
+           "gdb.write('IDR %d of %d' % (sum(_s.task_by_pid(p) == a for p, a in _w.items()), "
+           "len(_w)))")
+
+
 def booted(ctx):
     n = pause_after_copy(ctx.g)
     ctx.sched_copy = n
@@ -227,7 +227,8 @@ def gdb_steps(ctx):
         pids += [p for p in (rep["rt"], rep["dl"]) if p]
     ctx.sched_pids = pids
     return ([["cmd", "sched.source", "source " + SCHED_PY], ["remote", ctx.stub.addr]]
-            + _stub_steps(ctx, "lkstub", pids) + [["disconnect"], ["remote", ctx.qemu], ["pick"]]
+            + _stub_steps(ctx, "lkstub", pids) + [["cmd", "sched.idr", IDR_CMD]]
+            + [["disconnect"], ["remote", ctx.qemu], ["pick"]]
             + _stub_steps(ctx, "qemu", pids) + [["disconnect"]])
 
 
@@ -286,6 +287,12 @@ def after_gdb(ctx):
                  a is not None and a == b and not bad and a.strip() != "",
                  "\n".join(bad) + "\n" + (h.diff((a or "").splitlines(), (b or "").splitlines())
                                           if a != b else "") + "\n" + (a or "")[-1500:])
+
+    idr = re.match(r"IDR (\d+) of (\d+)$", r.get("sched.idr", ""))
+    ck.check("%s: the pid IDR gives every task of the task list (%s)"
+             % (cfg, idr and idr.group(0)),
+             idr is not None and idr.group(1) == idr.group(2) and int(idr.group(2)) > 20,
+             r.get("sched.idr", "no result"))
 
     # JSON: valid, same tasks as lk-runq
     lk_runq = out["lkstub", "runq"] or ""
@@ -367,3 +374,42 @@ def after_gdb(ctx):
         where = "3" if cls == "rt" else r"\d+"
         ck.check("%s: lk-task %s (%s task): class=%s cpu=%s" % (cfg, pid, who, cls, where),
                  re.search(r"class=%s cpu=%s on_rq=1" % (cls, where), t) is not None, t)
+
+    _vmcore(ctx)
+
+
+def _vmcore(ctx):
+    """The commands on a vmcore: a QMP ELF dump of the paused guest
+    served by its own lkstub, against lkstub on the guest's RAM."""
+    ck, cfg, g = ctx.ck, ctx.cfg, ctx.g
+    if g.status() == "running":
+        g.stop()
+    elf = os.path.join(g.dir, "sched.vmcore")
+    g.qmp.cmd("dump-guest-memory", paging=False, protocol="file:" + elf)
+    dump = h.Stub(types.SimpleNamespace(dir=g.dir, k=ctx.k, ram=elf), name="lkstub-sched-vmcore")
+    try:
+        base = os.path.join(g.dir, "sched-vmcore")
+        cmds = ["lk-runq", "lk-sched-json"] + ["lk-task %d" % p for p in ctx.sched_pids]
+        steps = [["cmd", "src", "source " + SCHED_PY]]
+        for who, target in (("ram", ctx.stub.addr), ("vmcore", dump.addr)):
+            steps.append(["remote", target])
+            steps += [["cmd", "%s.%d" % (who, i), _timed(c, "%s-%s-%d.txt" % (base, who, i))]
+                      for i, c in enumerate(cmds)]
+            steps.append(["disconnect"])
+        script, results = h.gdb_plan(base + ".plan", ctx.k["VMLINUX"], ctx.off, steps, ctx.arch)
+        rc, _ = h.run_gdb(script, base + ".log", timeout=600, gdb=h.GDB[ctx.arch])
+        errors = [l for l in (_read(results) or "").splitlines() if ": ERROR" in l]
+        for i, c in enumerate(cmds):
+            a = _read("%s-ram-%d.txt" % (base, i))
+            b = _read("%s-vmcore-%d.txt" % (base, i))
+            bad = [l for l in (a or "").splitlines() if re.search(r"\berror: |Traceback", l)]
+            ck.check("%s: %s on a vmcore (QMP ELF dump) == on the paused guest's RAM, "
+                     "no error" % (cfg, c),
+                     rc == 0 and not errors and a is not None and a == b and a.strip()
+                     and not bad,
+                     "\n".join(errors + bad) + "\n"
+                     + h.diff((a or "").splitlines(), (b or "").splitlines()))
+    finally:
+        dump.stop()
+        os.unlink(elf)
+        g.cont()

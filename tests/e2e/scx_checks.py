@@ -63,27 +63,11 @@ def applies(ctx):
 
 
 def _serial(g):
-    # latin-1: a character per byte, so that offsets are the file's
-    return open(g.serial, encoding="latin-1").read()
-
-
-def _last_end(text):
-    ends = re.findall(r"^SCX-END (\d+)", text, re.M)
-    return int(ends[-1]) if ends else 0
+    return g.serial_text()
 
 
 def pause_after_copy(g, timeout=REPORT_TIMEOUT):
-    """Pauses the guest right after its next complete copy: (the copy's
-    number, the serial log's size once paused); (None, None) if none came."""
-    seen = _last_end(_serial(g))
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        n = _last_end(_serial(g))
-        if n > seen:
-            g.stop()
-            return n, os.path.getsize(g.serial)
-        time.sleep(0.05)
-    return None, None
+    return g.pause_after_copy("SCX", timeout)
 
 
 def _peek(text):

@@ -161,7 +161,8 @@ def _paused(ctx):
 def _running_task(ctx, stub):
     """The kernel busy loop (pinned to CPU 1) has CPU 1's registers. It is
     always runnable, but another task may hold CPU 1 at the pause: then
-    the VM runs a moment and is paused again (up to 5 times)."""
+    the VM runs a moment and is paused again (up to 5 times). Left
+    paused."""
     ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
     pids = [p for p, role, _ in g.work if role == "kernel-spin"]
     if not pids:
@@ -169,6 +170,11 @@ def _running_task(ctx, stub):
         return
     tid = 1000000 + pids[0]
     for attempt in range(1, 6):
+        # QEMU's stub resumed the VM when its gdb detached (and so does
+        # each retry here): the thread list and the registers must come
+        # from one pause.
+        if g.status() == "running":
+            g.stop()
         r = _rsp(stub.addr)
         r.request("qfThreadInfo")      # a new refresh: the registers read afresh
         extra = bytes.fromhex(r.request("qThreadExtraInfo,%x" % tid)).decode(errors="replace")
@@ -182,7 +188,6 @@ def _running_task(ctx, stub):
             break
         g.cont()
         time.sleep(0.5)
-        g.stop()
     ck.check("%s: the busy task, %s, has CPU 1's registers (pause %d)" % (cfg, extra, attempt),
              running and task == cpu and not task.startswith("xxxxxxxx"),
              "cpu %s\ntask %s" % (cpu[:64], task[:64]))

@@ -376,12 +376,68 @@ def all_tasks():
     return out
 
 
+def _xa_load(head, index):
+    """The entry at index of the xarray whose head is given (0: none), as
+    the kernel's xa_load() finds it: down the nodes by the index's bits."""
+    nl = L("struct xa_node")
+    so = nl.off("slots")
+    nslots = nl.f("slots")[1] // 8
+    entry, top = head, True
+    for _ in range(16):
+        if not (entry & 3 == 2 and entry > 4096):       # not a node
+            break
+        node = entry - 2
+        shift = nl.get(read(node, so), "shift")
+        if shift is None or shift > 63 or (top and index >> shift >= nslots):
+            return 0
+        entry = u64(node + so + 8 * ((index >> shift) % nslots))
+        top = False
+    else:
+        return 0
+    if top and index:
+        return 0            # a lone entry is the one at index 0
+    return entry if entry & 3 == 0 else 0
+
+
+def task_by_pid(pid):
+    """The task with this pid in the initial pid namespace, through its
+    IDR as the kernel's find_task_by_pid_ns() does: a few reads where the
+    task list is a walk of every task. None when the kernel has no such
+    IDR or the entry is not that task."""
+    ns = sym_addr("init_pid_ns")
+    nsl = L("struct pid_namespace")
+    if ns is None or not nsl.has("idr.idr_rt.xa_head"):
+        return None
+    il = L("struct idr")
+    buf = read(ns + nsl.off("idr"), il.size)
+    base = il.get(buf, "idr_base") or 0
+    if pid < base:
+        return None
+    p = _xa_load(il.get(buf, "idr_rt.xa_head"), pid - base)
+    if not p:
+        return None
+    first = u64(p + L("struct pid").off("tasks"))       # tasks[PIDTYPE_PID]
+    if not first:
+        return None
+    addr = first - task_layout()["l"].off("pid_links")
+    return addr if _task(addr, full=False)[0]["pid"] == pid else None
+
+
 def find_task(spec):
     """The address of the task with pid spec (an int or digits) or, else,
-    the first whose comm is spec; idle tasks by `0` (CPU 0's)."""
+    the first whose comm is spec; idle tasks by `0` (CPU 0's). A pid is
+    looked up in the pid IDR; the task list is walked for a comm, or when
+    the IDR does not give the task."""
     spec = str(spec)
     if spec.isdigit() and int(spec) == 0:
         return sym_addr("init_task")
+    if spec.isdigit():
+        try:
+            addr = task_by_pid(int(spec))
+        except _ERRORS:
+            addr = None
+        if addr:
+            return addr
     for addr, pid, tgid, comm, _ in all_tasks():
         if spec.isdigit() and pid == int(spec):
             return addr
