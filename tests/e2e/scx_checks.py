@@ -30,6 +30,8 @@ of scx_qmap's .bss, lk-task of a spinner and a sleeper. Checks:
   queue was empty then, or the head was since dispatched (a CPU's current
   task or on a DSQ in lk-scx), queued again, or is no longer runnable and
   not a task scx.sh started;
+- lk-bpf-maps gives each map's programs as bpftool prog show's map_ids
+  do;
 - lk-bpf-maps lists scx_qmap's maps (.bss, queue0..4); lk-bpf-map of the
   .bss gives nr_enqueued and nr_dispatched typed by BTF, between the last
   counters the guest printed before the pause and the ones after it;
@@ -258,6 +260,37 @@ def _queue_pids(text):
             for v in re.findall(r"^  value ([0-9a-f]{8})$", text or "", re.M)]
 
 
+def _prog_checks(ctx, gm, maps):
+    """lk-bpf-maps' programs of each map (progs=) against bpftool prog
+    show's map_ids, for the maps bpftool listed (gm: {id: ...})."""
+    ck, cfg = ctx.ck, ctx.cfg
+    m = re.search(r"^SCX-BPF-PROGS (.*)$", _serial(ctx.g), re.M)
+    try:
+        bp = json.loads(m.group(1)) if m else None
+    except ValueError:
+        bp = m.group(1)
+    if not isinstance(bp, list) or gm is None:
+        ck.check("%s: the guest printed bpftool prog show" % cfg, False, str(bp)[:2000])
+        return
+    # The kernel keeps 15 characters of a name; bpftool takes longer ones
+    # from the program's BTF.
+    gp = {i: [] for i in gm}
+    for p in bp:
+        for i in (p.get("map_ids") or []) if isinstance(p, dict) else []:
+            if i in gp:
+                gp[i].append((p.get("name") or "-")[:15])
+    gp = {i: sorted(v) for i, v in gp.items()}
+    lk = {int(i): sorted(u.split(",")) if u else [] for i, u in re.findall(
+        r"^\s*(\d+) \S+\s+\S+\s+key=.*flags=0x[0-9a-f]+ *(?:progs=(\S+))?$", maps, re.M)}
+    lk = {i: v for i, v in lk.items() if i in gp}
+    fmt = lambda d: "\n".join("%4d %s" % (i, ",".join(d[i]) or "-") for i in sorted(d))
+    used = sum(1 for v in gp.values() if v)
+    ck.check("%s: lk-bpf-maps (paused): the programs using each map == bpftool prog show's "
+             "map_ids (%d programs, %d of %d maps used)" % (cfg, len(bp), used, len(gp)),
+             gp == lk and used > 0, h.diff(fmt(gp).splitlines(), fmt(lk).splitlines(),
+                                           "bpftool", "lk-bpf-maps"))
+
+
 def _bpftool_checks(ctx, rep, run, maps, queues, tasks):
     """lk-bpf-maps and lk-bpf-map queue0..4 (through lkstub, paused)
     against bpftool in the guest's copy the guest was paused after."""
@@ -286,6 +319,7 @@ def _bpftool_checks(ctx, rep, run, maps, queues, tasks):
              "its maps when it loads)" % (cfg, len(gm) if gm is not None else "no"),
              gm is not None and gm == lk,
              h.diff(fmt(gm or {}).splitlines(), fmt(lk).splitlines()) if gm is not None else str(bm))
+    _prog_checks(ctx, gm, maps)
     peek = rep["bpf_peek"] if rep else {}
     started = {p: ro for p, ro, _ in tasks}
     lines, bad, same, full = [], [], 0, 0

@@ -7,7 +7,7 @@
 #   (gdb) lk-task PID|COMM          one task's scheduling state and wchan
 #   (gdb) lk-sched-json [--cpu N]   the run queues as JSON
 #   (gdb) lk-scx [--json]           sched_ext: state, ops, dispatch queues
-#   (gdb) lk-bpf-maps               every BPF map (map_idr)
+#   (gdb) lk-bpf-maps               every BPF map (map_idr), the programs using it
 #   (gdb) lk-bpf-map ID|NAME        a map's entries, typed by its BTF
 #   (gdb) python import lkstub_sched; print(lkstub_sched.runqueues([0]))
 #
@@ -1253,21 +1253,65 @@ def bpf_map_info(addr):
             "btf_value_type_id": ml.get(b, "btf_value_type_id")}
 
 
-def bpf_maps():
-    """Every BPF map of the kernel's map_idr: [info dict]."""
-    idr = sym_addr("map_idr")
+def _idr_entries(sym):
+    """(id, entry) of a kernel IDR (map_idr, prog_idr), in id order."""
+    idr = sym_addr(sym)
     if idr is None:
-        raise SchedError("no map_idr symbol (no CONFIG_BPF_SYSCALL)")
+        raise SchedError("no %s symbol (no CONFIG_BPF_SYSCALL)" % sym)
     il = L("struct idr")
     ib = read(idr, il.size)
     base = il.get(ib, "idr_base") or 0
+    return [(index + base, entry) for index, entry in _xa_entries(il.get(ib, "idr_rt.xa_head"))]
+
+
+def bpf_maps(progs=False):
+    """Every BPF map of the kernel's map_idr: [info dict]; with progs, each
+    map's "progs": the names of the programs that use it (prog_idr), as
+    bpftool's prog show map_ids give them."""
     out = []
-    for index, entry in _xa_entries(il.get(ib, "idr_rt.xa_head")):
+    for mid, entry in _idr_entries("map_idr"):
         try:
             m = bpf_map_info(entry)
         except _ERRORS as e:
-            m = {"addr": entry, "id": index + base, "error": _msg(e)}
+            m = {"addr": entry, "id": mid, "error": _msg(e)}
         out.append(m)
+    if progs:
+        users = {}
+        try:
+            for p in bpf_progs():
+                for a in p.get("maps", ()):
+                    users.setdefault(a, []).append(p["name"] or "-")
+        except _ERRORS as e:
+            for m in out:
+                m["progs_error"] = _msg(e)
+        for m in out:
+            m["progs"] = sorted(users.get(m["addr"], []))
+    return out
+
+
+MAX_USED_MAPS = 1024       # a program's used_maps: the kernel's own bound is 64
+
+
+def bpf_progs():
+    """Every BPF program of the kernel's prog_idr: [{"addr", "id", "name",
+    "maps": the addresses of its used_maps}]; a program that cannot be
+    read has "error" instead."""
+    pl, al = L("struct bpf_prog"), L("struct bpf_prog_aux")
+    out = []
+    for pid, entry in _idr_entries("prog_idr"):
+        try:
+            aux = u64(entry + pl.off("aux"))
+            ab = read(aux, al.size)
+            n = al.get(ab, "used_map_cnt") or 0
+            if n > MAX_USED_MAPS:
+                raise SchedError("used_map_cnt %d" % n)
+            used = al.get(ab, "used_maps")
+            maps = struct.unpack("<%dQ" % n, read(used, 8 * n)) if n else ()
+            out.append({"addr": entry, "id": al.get(ab, "id"),
+                        "name": cstr(ab[al.off("name"):al.off("name") + 16]),
+                        "maps": list(maps)})
+        except _ERRORS as e:
+            out.append({"addr": entry, "id": pid, "name": None, "error": _msg(e)})
     return out
 
 
@@ -1711,20 +1755,25 @@ BPF, on no DSQ); totals over the tasks sched_ext knows."""
 
 class LkBpfMaps(_Cmd):
     """lk-bpf-maps: every BPF map (the kernel's map_idr): id, name, type,
-key and value size, max_entries, flags."""
+key and value size, max_entries, flags, and the programs that use it
+(prog_idr: each program's used_maps)."""
     name = "lk-bpf-maps"
 
     def __init__(self):
         super().__init__(self.name)
 
     def run(self, argv):
-        for m in bpf_maps():
+        for m in bpf_maps(progs=True):
             if "error" in m:
                 gdb.write("%4d error: map 0x%x: %s\n" % (m["id"], m["addr"], m["error"]))
                 continue
-            gdb.write("%4d %-16s %-16s key=%-3d value=%-5d max_entries=%-6d flags=0x%x\n"
-                      % (m["id"], m["name"] or "-", m["type"], m["key_size"],
-                         m["value_size"], m["max_entries"], m["map_flags"] or 0))
+            users = ("progs=" + ",".join(m["progs"])) if m["progs"] else ""
+            if "progs_error" in m:
+                users = "progs: error: " + m["progs_error"]
+            gdb.write(("%4d %-16s %-16s key=%-3d value=%-5d max_entries=%-6d flags=0x%-5x %s"
+                       % (m["id"], m["name"] or "-", m["type"], m["key_size"],
+                          m["value_size"], m["max_entries"], m["map_flags"] or 0,
+                          users)).rstrip() + "\n")
 
 
 class LkBpfMap(_Cmd):

@@ -1,8 +1,9 @@
 # sched_ext (scx-x86): the scx_qmap BPF scheduler, then tasks for it to
 # schedule, then the guest's own view of sched_ext printed over and over.
 # Lines: "SCX PID ROLE CPU" per task started, "SCX-STATE ..." once the
-# scheduler is in, "SCX-BPF-MAPS JSON" (bpftool map show), "SCX-BEGIN n" ...
-# "SCX-END n" around each copy (its last lines "bpf-peek queueN JSON").
+# scheduler is in, "SCX-BPF-MAPS JSON" (bpftool map show), "SCX-BPF-PROGS
+# JSON" (bpftool prog show), "SCX-BEGIN n" ... "SCX-END n" around each copy
+# (its last lines "bpf-peek queueN JSON").
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 if [ ! -x /bin/scx_qmap ] || [ ! -d /sys/kernel/sched_ext ]; then
     echo "SCX-STATE no-scx"
@@ -24,6 +25,8 @@ echo "SCX-STATE $(cat /sys/kernel/sched_ext/state) ops=$(cat /sys/kernel/sched_e
 # scx_qmap makes them all when it loads (JSON, a line: long, the serial
 # console is slow, so not in each copy).
 [ -x /bin/bpftool ] && echo "SCX-BPF-MAPS $(bpftool -j map show 2>&1)"
+# And its programs, with the ids of the maps each uses.
+[ -x /bin/bpftool ] && echo "SCX-BPF-PROGS $(bpftool -j prog show 2>&1)"
 # A busy loop pinned to each CPU, two more on CPU 2 (so that tasks wait
 # there: in scx_qmap's queues or a dispatch queue), sleepers on CPUs 1 and 3.
 for c in 0 1 2 3 2 2; do
