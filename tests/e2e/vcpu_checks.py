@@ -167,8 +167,7 @@ def _paused(ctx):
 def _running_task(ctx, stub):
     """The kernel busy loop (pinned to CPU 1) has CPU 1's registers. It is
     always runnable, but another task may hold CPU 1 at the pause: then
-    the VM runs a moment and is paused again (up to 5 times). Left
-    paused."""
+    the VM runs a moment and is paused again (up to 5 times)."""
     ck, g, cfg = ctx.ck, ctx.g, ctx.cfg
     pids = [p for p, role, _ in g.work if role == "kernel-spin"]
     if not pids:

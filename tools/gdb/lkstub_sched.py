@@ -1298,7 +1298,7 @@ def bpf_progs():
     read has "error" instead."""
     pl, al = L("struct bpf_prog"), L("struct bpf_prog_aux")
     out = []
-    for pid, entry in _idr_entries("prog_idr"):
+    for prog_id, entry in _idr_entries("prog_idr"):
         try:
             aux = u64(entry + pl.off("aux"))
             ab = read(aux, al.size)
@@ -1311,7 +1311,7 @@ def bpf_progs():
                         "name": cstr(ab[al.off("name"):al.off("name") + 16]),
                         "maps": list(maps)})
         except _ERRORS as e:
-            out.append({"addr": entry, "id": pid, "name": None, "error": _msg(e)})
+            out.append({"addr": entry, "id": prog_id, "name": None, "error": _msg(e)})
     return out
 
 
