@@ -40,8 +40,6 @@ of the RT and deadline tasks. Checks:
 import json
 import os
 import re
-import subprocess
-import time
 import types
 
 import harness as h

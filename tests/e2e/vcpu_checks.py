@@ -16,7 +16,6 @@ register through its ioremap'd address) and QEMU killed under lkstub.
 import os
 import re
 import socket
-import subprocess
 import time
 
 import harness as h
