@@ -33,8 +33,8 @@ of the RT and deadline tasks. Checks:
 - the pid IDR lk-task looks a pid up in gives every task of the task
   list, at the same address;
 - on a vmcore: with the guest paused, lk-runq, lk-sched-json and lk-task
-  through lkstub on a QMP ELF dump of it print what they print through
-  lkstub on the guest's RAM.
+  (of init and the sleepers) through lkstub on a QMP ELF dump of it print
+  what they print through lkstub on the guest's RAM.
 """
 
 import json
@@ -387,7 +387,11 @@ def _vmcore(ctx):
     dump = h.Stub(types.SimpleNamespace(dir=g.dir, k=ctx.k, ram=elf), name="lkstub-sched-vmcore")
     try:
         base = os.path.join(g.dir, "sched-vmcore")
-        cmds = ["lk-runq", "lk-sched-json"] + ["lk-task %d" % p for p in ctx.sched_pids]
+        # The sleepers and init live as long as the guest; the RT and
+        # deadline tasks of the first copy may be gone by now (the guest
+        # ran since: QEMU's stub resumes it when gdb detaches).
+        sleepers = [p for p, role, _, _ in _sched_tasks(g) if role == "sleeper"]
+        cmds = ["lk-runq", "lk-sched-json"] + ["lk-task %d" % p for p in [1] + sleepers]
         steps = [["cmd", "src", "source " + SCHED_PY]]
         for who, target in (("ram", ctx.stub.addr), ("vmcore", dump.addr)):
             steps.append(["remote", target])
