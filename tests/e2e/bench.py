@@ -496,7 +496,7 @@ def sched(argv):
             g = h.Guest(cfg, k, wd).start(initrd, timeout=900)
             text = open(g.serial, errors="replace").read()
             m = re.search(r"THREADS (\d+) in (\d+)", text)
-            last = 999999        # no such pid: lk-task walks every task to be sure
+            last = 999999        # no such pid: an IDR miss, then a walk of every task
             g.stop()
             off = g.kaslr_text - ctx.syms["_text"]
             stub = h.Stub(g)

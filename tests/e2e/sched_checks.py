@@ -47,6 +47,7 @@ import harness as h
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHED_PY = os.path.join(h.ROOT, "tools", "gdb", "lkstub_sched.py")
 ATTEMPTS = 3
+ERROR_LINE = re.compile(r"\berror: |Traceback")     # a command's failure in its output
 REPORT_TIMEOUT = 90     # seconds to wait for the guest's next copy
 
 
@@ -277,7 +278,7 @@ def after_gdb(ctx):
     # the same through both stubs, and no error lines
     for kind in sorted({k for _, k in out}):
         a, b = out["lkstub", kind], out["qemu", kind]
-        bad = [l for l in (a or "").splitlines() if re.search(r"\berror: |Traceback", l)]
+        bad = [l for l in (a or "").splitlines() if ERROR_LINE.search(l)]
         if kind == "json" and a:
             bad += re.findall(r'"error": "[^"]*"|"errors": \[[^\]]', a)
         name = "lk-sched-json" if kind == "json" else "lk-" + re.sub(r"(\d+)", r" \1", kind)
@@ -404,7 +405,7 @@ def _vmcore(ctx):
         for i, c in enumerate(cmds):
             a = _read("%s-ram-%d.txt" % (base, i))
             b = _read("%s-vmcore-%d.txt" % (base, i))
-            bad = [l for l in (a or "").splitlines() if re.search(r"\berror: |Traceback", l)]
+            bad = [l for l in (a or "").splitlines() if ERROR_LINE.search(l)]
             ck.check("%s: %s on a vmcore (QMP ELF dump) == on the paused guest's RAM, "
                      "no error" % (cfg, c),
                      rc == 0 and not errors and a is not None and a == b and a.strip()
